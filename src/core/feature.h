@@ -1,0 +1,62 @@
+/*
+** feature.h — how a service plugs into core.
+**
+** A feature is a folder src/features/NAME/ with a feature.c that defines
+** `const struct feature feature_NAME`. The Makefile lists the folders into
+** a generated table (build/gen_features.c), so adding a feature touches no
+** core file. Its migrations (migrations/NNN_name.sql) and templates
+** (templates/NAME.html, registered as "NAME/FILE" without .html) are embedded
+** and found by path.
+**
+** Every route declares, in its table entry, what the dispatcher enforces
+** before the handler runs: the capability needed, whether the CSRF check
+** applies, and the body cap.
+*/
+#ifndef GUICHET_FEATURE_H
+#define GUICHET_FEATURE_H
+
+#include <stddef.h>
+
+typedef struct req req;
+
+/* Route flags. */
+#define R_NOCSRF   0x01 /* state-changing route without CSRF check (token-authenticated API only) */
+#define R_API      0x02 /* JSON errors; accepts "Authorization: Bearer" tokens */
+#define R_UPLOAD   0x04 /* multipart body with files streamed to disk */
+#define R_PRE2FA   0x08 /* reachable while the session still owes its TOTP code */
+#define R_ANON     0x10 /* only for visitors not logged in (login, signup): others are redirected */
+#define R_ENROL    0x20 /* reachable by staff who must still turn on two-factor login */
+
+/* Capabilities a route can require. CAP_PUBLIC: anyone; CAP_LOGIN: any
+** logged-in user; any other value is the name of a capability that roles
+** grant (see auth.h and the grants of each feature). */
+#define CAP_PUBLIC NULL
+#define CAP_LOGIN "login"
+
+struct route {
+  const char *method;     /* "GET" (also answers HEAD), "POST" */
+  const char *path;       /* "/compte/documents/:id" — ':name' matches one segment */
+  const char *cap;        /* capability needed (above) */
+  int flags;              /* R_* */
+  size_t body_max;        /* request body cap in bytes; 0 = config max_body */
+  void (*handler)(req *r);
+};
+
+/* A role grants a capability. */
+struct grant {
+  const char *role;       /* "instructor" */
+  const char *cap;        /* "aid.review" */
+};
+
+struct feature {
+  const char *name;                /* folder name */
+  const struct route *routes;      /* table, ends with a zero entry */
+  const struct grant *grants;      /* table, ends with a zero entry; may be NULL */
+  void (*init)(void);              /* registers jobs etc.; may be NULL */
+  void (*seed)(void);              /* demo data for an empty database; may be NULL */
+};
+
+/* Generated: every feature, ends with NULL. */
+extern const struct feature *const features[];
+
+#endif

@@ -1,0 +1,136 @@
+/*
+** upload.c — content-checked, content-addressed document storage.
+** libmagic handles are not thread-safe: each thread opens its own on first
+** use and keeps it (the compiled magic database is mapped, not copied).
+*/
+#include "core/upload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <magic.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/i18n.h"
+#include "core/log.h"
+
+const char *const upload_doc_types[] = {"application/pdf", "image/jpeg", "image/png", NULL};
+
+static _Thread_local magic_t t_magic; /* this thread's libmagic handle */
+
+static magic_t get_magic(void) {
+  if (!t_magic) {
+    t_magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR);
+    if (!t_magic || magic_load(t_magic, NULL) != 0) {
+      log_error("upload", "libmagic: %s", t_magic ? magic_error(t_magic) : "open");
+      return NULL;
+    }
+  }
+  return t_magic;
+}
+
+char *upload_path(arena *a, const char *hash) {
+  if (!hash || strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64) return NULL;
+  return arena_printf(a, "%s/files/%.2s/%s", config_str("data_dir"), hash, hash);
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Copies a spilled temp file or in-memory data to dst, hashing on the way. */
+static int copy_hash(form_file *f, int dst, unsigned char h[32]) {
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  if (f->data) {
+    crypto_hash_sha256_update(&st, (const unsigned char *)f->data, f->size);
+    if (dst >= 0 && write_all(dst, f->data, f->size) != 0) return -1;
+  } else {
+    int src = open(f->path, O_RDONLY);
+    if (src < 0) return -1;
+    char blk[65536];
+    ssize_t n;
+    while ((n = read(src, blk, sizeof blk)) > 0) {
+      crypto_hash_sha256_update(&st, (unsigned char *)blk, (size_t)n);
+      if (dst >= 0 && write_all(dst, blk, (size_t)n) != 0) {
+        close(src);
+        return -1;
+      }
+    }
+    close(src);
+    if (n < 0) return -1;
+  }
+  crypto_hash_sha256_final(&st, h);
+  return 0;
+}
+
+int upload_store(req *r, form_file *f, const char *const *allowed, size_t max, upload_info *out,
+                 const char **err) {
+  *err = NULL;
+  if (!f || f->size == 0) {
+    *err = _("Le fichier est vide.");
+    return -1;
+  }
+  if (f->size > max) {
+    *err = arena_printf(r->a, _("Le fichier dépasse la taille maximale de %zu Mo."), max / 1000000);
+    return -1;
+  }
+  magic_t m = get_magic();
+  const char *mime = NULL;
+  if (m) mime = f->data ? magic_buffer(m, f->data, f->size) : magic_file(m, f->path);
+  const char *found = NULL;
+  for (int i = 0; mime && allowed[i]; i++)
+    if (!strcmp(mime, allowed[i])) found = allowed[i];
+  if (!found) {
+    *err = _("Ce type de fichier n’est pas accepté : déposez un PDF, un JPEG ou un PNG.");
+    return -1;
+  }
+  char dir[600], tmp[700];
+  snprintf(dir, sizeof dir, "%s/files", config_str("data_dir"));
+  mkdir(dir, 0700);
+  snprintf(tmp, sizeof tmp, "%s/.in-XXXXXX", dir);
+  int fd = mkstemp(tmp);
+  unsigned char h[32];
+  if (fd < 0 || copy_hash(f, fd, h) != 0 || fsync(fd) != 0) {
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp);
+    }
+    log_error("upload", "store: %s", strerror(errno));
+    *err = _("Le fichier n’a pas pu être enregistré : réessayez.");
+    return -1;
+  }
+  close(fd);
+  hex_encode(out->hash, h, sizeof h);
+  char *final = upload_path(r->a, out->hash);
+  snprintf(dir, sizeof dir, "%s/files/%.2s", config_str("data_dir"), out->hash);
+  mkdir(dir, 0700);
+  if (rename(tmp, final) != 0) {
+    unlink(tmp);
+    *err = _("Le fichier n’a pas pu être enregistré : réessayez.");
+    return -1;
+  }
+  out->mime = found;
+  out->size = f->size;
+  return 0;
+}
+
+void upload_remove(const char *hash) {
+  arena *a = arena_new();
+  char *p = upload_path(a, hash);
+  if (p) unlink(p);
+  arena_free(a);
+}
