@@ -958,17 +958,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     c = rctx_new(conn, url, method);
     *con_cls = c;
     if (!str_startswith(url, "/static/")) request_begin(c);
-    return MHD_YES; /* never queue on the first call (MHD 0.9.75) */
+    /* A body refused on its headers alone (too large, wrong type) is
+    ** answered now, before any of it is read. MHD 0.9.75 closes the
+    ** connection after a response queued on the first call, which is what
+    ** we want here; every other response waits for a later call. */
+    if (c->err_status == 413 || c->err_status == 415) {
+      res_error(&c->r, c->err_status, c->err_msg);
+      return send_response(c);
+    }
+    return MHD_YES;
   }
   log_set_request_id(c->r.id);
   if (*upload_data_size) {
     request_body(c, upload_data, *upload_data_size);
     *upload_data_size = 0;
-    /* Refuse as soon as we know: the rest of the body is never read. */
-    if (c->err_status == 413 || c->err_status == 415) {
-      res_error(&c->r, c->err_status, c->err_msg);
-      return send_response(c);
-    }
+    /* A body that grows past its cap without having announced its length
+    ** (chunked): MHD 0.9.75 refuses a response queued mid-upload, so the
+    ** connection is closed without reading more. */
+    if (c->err_status == 413 || c->err_status == 415) return MHD_NO;
     return MHD_YES;
   }
   if (str_startswith(url, "/static/")) return serve_static(c);

@@ -256,8 +256,8 @@ def raw_request(port, data, read=True, timeout=10):
         while True:
             try:
                 c = s.recv(65536)
-            except socket.timeout:
-                break
+            except (socket.timeout, ConnectionResetError):
+                break  # a server that refuses early may reset after answering
             if not c:
                 break
             chunks.append(c)
