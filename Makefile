@@ -24,9 +24,19 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(CORE_SRC) $(FEAT_SRC)) \
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps deps-check run test test-unit test-http test-browser test-asan fuzz bench clean
+.PHONY: all deps deps-check run test test-unit test-http test-browser test-asan fuzz bench po clean
 
-all: $(BUILD)/guichet $(BUILD)/common-passwords.txt
+MO := $(patsubst po/%.po,locale/%/LC_MESSAGES/guichet.mo,$(wildcard po/*.po))
+
+all: $(BUILD)/guichet $(BUILD)/common-passwords.txt $(MO)
+
+# Translations: po/LANG.po → locale/LANG/LC_MESSAGES/guichet.mo (LANGUAGE=LANG).
+locale/%/LC_MESSAGES/guichet.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt -o $@ $<
+
+po:
+	sh tools/po.sh
 
 deps:
 	sh tools/deps.sh
@@ -105,4 +115,4 @@ bench: all
 	sh bench/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz locale

@@ -13,6 +13,7 @@ out=$(mktemp)
 add() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
 if [ -z "$ONLY" ] || [ "$ONLY" = unit ]; then
+  if sh tools/codecheck.sh; then add 1 0; else add 0 1; fi
   for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     "$t" --jobs 2 >"$out" 2>&1

@@ -40,6 +40,12 @@ typedef struct conn {
 
 static char *g_path;                 /* database file, set once by db_open */
 static _Thread_local conn *t_conn;   /* this thread's connection */
+static pthread_key_t g_key;          /* same pointer, so thread exit closes it */
+static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+
+static void conn_close(conn *c);
+static void conn_destructor(void *p) { conn_close(p); }
+static void key_init(void) { pthread_key_create(&g_key, conn_destructor); }
 
 static conn *db_conn(void) {
   if (t_conn) return t_conn;
@@ -59,6 +65,8 @@ static conn *db_conn(void) {
   c->nslot = 128;
   c->slots = xcalloc((size_t)c->nslot, sizeof(cslot));
   t_conn = c;
+  pthread_once(&g_key_once, key_init);
+  pthread_setspecific(g_key, c);
   return c;
 }
 
@@ -87,6 +95,11 @@ const char *db_path(void) { return g_path; }
 void db_thread_close(void) {
   conn *c = t_conn;
   if (!c) return;
+  pthread_setspecific(g_key, NULL);
+  conn_close(c);
+}
+
+static void conn_close(conn *c) {
   for (int i = 0; i < c->nslot; i++)
     if (c->slots[i].sql) {
       sqlite3_finalize(c->slots[i].s.st);

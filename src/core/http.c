@@ -25,6 +25,7 @@
 #include "core/http.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -254,9 +255,18 @@ static void add_routes(const struct route *rts) {
   }
 }
 
+static const struct route *g_extra[8]; /* tables added by http_routes_add */
+static int g_nextra;
+
+void http_routes_add(const struct route *rts) {
+  assert(g_nextra < (int)ARRAY_SIZE(g_extra));
+  g_extra[g_nextra++] = rts;
+}
+
 void http_routes_init(void) {
   add_routes(core_routes);
   for (int i = 0; features[i]; i++) add_routes(features[i]->routes);
+  for (int i = 0; i < g_nextra; i++) add_routes(g_extra[i]);
   metrics_init(g_nroute, g_route_names);
   assets_init();
   templates_init();

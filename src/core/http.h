@@ -142,6 +142,8 @@ void http_stop(void);
 /* Registers every feature's routes (and core's own). Call once before
 ** http_start. Aborts on a malformed route table (duplicate, bad pattern). */
 void http_routes_init(void);
+/* Adds one more table before http_routes_init (tests register probes). */
+void http_routes_add(const struct route *rts);
 
 /* The process secret (32 bytes) used to sign cookies and anonymous CSRF
 ** tokens; loaded or created by http_secret_init from config/data_dir. */

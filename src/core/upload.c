@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <magic.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,14 +22,21 @@
 const char *const upload_doc_types[] = {"application/pdf", "image/jpeg", "image/png", NULL};
 
 static _Thread_local magic_t t_magic; /* this thread's libmagic handle */
+static pthread_key_t g_key;           /* closes it when the thread ends */
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void magic_destructor(void *m) { magic_close(m); }
+static void key_init(void) { pthread_key_create(&g_key, magic_destructor); }
 
 static magic_t get_magic(void) {
   if (!t_magic) {
+    pthread_once(&g_once, key_init);
     t_magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR);
     if (!t_magic || magic_load(t_magic, NULL) != 0) {
       log_error("upload", "libmagic: %s", t_magic ? magic_error(t_magic) : "open");
       return NULL;
     }
+    pthread_setspecific(g_key, t_magic);
   }
   return t_magic;
 }
