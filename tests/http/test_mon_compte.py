@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import time
 import zipfile
 
 from harness import GOOD_PASSWORD, PDF, PNG
@@ -189,7 +190,11 @@ def test_export_zip(srv):
     docs = [n for n in z.namelist() if n.startswith("documents/")]
     assert len(docs) == 1 and z.read(docs[0]) == PDF
     assert "password_hash" not in json.dumps(data)
-    assert not [f for f in os.listdir(os.path.join(srv.dir, "tmp")) if f.startswith("export-")]
+    # The zip is removed once sent (when the server closes the request).
+    deadline = time.time() + 5
+    while [f for f in os.listdir(os.path.join(srv.dir, "tmp")) if f.startswith("export-")]:
+        assert time.time() < deadline, "export zip left behind"
+        time.sleep(0.05)
 
 
 def test_delete_account(srv):
