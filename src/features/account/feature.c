@@ -3,6 +3,7 @@
 ** reset, "Mon compte" (personal and company information, documents,
 ** members), personal-data export and account deletion.
 */
+#include "core/db.h"
 #include "core/feature.h"
 
 #include "features/account/account.h"
@@ -43,10 +44,26 @@ static const struct route routes[] = {
     {0, 0, 0, 0, 0, 0},
 };
 
+/* Demo: the demo company account gets its organisation (the documents are
+** left to upload, so the page shows what is missing). */
+static void seed(void) {
+  int64_t uid = db_get_int(0, "SELECT id FROM users WHERE email='entreprise@guichet.localhost'", "");
+  if (!uid) return;
+  int64_t now = now_unix();
+  db_run("UPDATE users SET civility='Mme', last_name='Durand', first_name='Camille', phone='05 46 00 00 00',"
+         " qualification='Gérante' WHERE id=?", "i", uid);
+  int64_t org = db_insert("INSERT INTO organisations(siret, kind, name, address, postcode, city, contact_email,"
+                          " contact_phone, created_at, updated_at) VALUES('73282932000074', 'Entreprise',"
+                          " 'Bornes Atlantique (démo)', '2 quai Valin', '17000', 'La Rochelle',"
+                          " 'contact@bornes-atlantique.example', '05 46 00 00 01', ?, ?)", NULL, "ii", now, now);
+  if (org > 0)
+    db_run("INSERT INTO org_members(org_id, user_id, role, added_at) VALUES(?,?,'owner',?)", "iii", org, uid, now);
+}
+
 const struct feature feature_account = {
     .name = "account",
     .routes = routes,
     .grants = NULL,
     .init = NULL,
-    .seed = NULL,
+    .seed = seed,
 };
