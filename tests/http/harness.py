@@ -199,7 +199,7 @@ class Client:
         if files:
             body, ctype = multipart(fields, files)
         else:
-            body = urllib.parse.urlencode(fields).encode()
+            body = urllib.parse.urlencode(fields, doseq=True).encode()
             ctype = "application/x-www-form-urlencoded"
         h.setdefault("Content-Type", ctype)
         return self.request("POST", path, body=body, headers=h)

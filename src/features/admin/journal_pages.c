@@ -1,0 +1,342 @@
+/*
+** journal_pages.c — what the platform wrote down: the audit log (with its
+** filters and the chain check of audit_verify) and the mail outbox.
+**
+** Audit filters, all optional and combined with AND:
+**   utilisateur  an e-mail (of an account that still exists), or an id
+**                ("12" or "#12", as the list shows deleted accounts; 0 is
+**                the system or an anonymous visitor);
+**   action       exact name or prefix: "user." and "user" both match
+**                "user.login". Matched as a range (action >= p AND action <
+**                p || x'FF'), which uses the audit_action index where a
+**                LIKE would not;
+**   objet        exact ("user:12");
+**   du, au       local days, both inclusive: [start of du, start of the day
+**                after au). Typed as 2025-03-31 (what <input type=date>
+**                sends) or 31/03/2025.
+** A filter that cannot be understood comes back with its French error and
+** no rows, rather than rows that look filtered but are not.
+**
+** Reading a message of the outbox is audited ("admin.outbox_read"): bodies
+** are personal data and may hold single-use links.
+**
+** Costs: count + one page of rows (OFFSET, so deep pages cost more); the
+** chain check reads the whole log, on demand only.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/audit.h"
+#include "core/auth.h"
+#include "core/db.h"
+#include "core/form.h"
+#include "core/i18n.h"
+#include "features/admin/admin.h"
+
+static void db_failed(req *r) {
+  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
+}
+
+/* n decimal digits at z as a number, or -1. */
+static int digits(const char *z, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (z[i] < '0' || z[i] > '9') return -1;
+    v = v * 10 + (z[i] - '0');
+  }
+  return v;
+}
+
+/* Parses a day, 2025-03-31 or 31/03/2025, into the local time at which it
+** starts, or with next = 1 the one at which the following day starts.
+** Returns 0, or -1 when z is not a day of the calendar. */
+static int day_start(const char *z, int next, int64_t *out) {
+  int y, m, d;
+  if (strlen(z) != 10) return -1;
+  if (z[4] == '-' && z[7] == '-') {
+    y = digits(z, 4), m = digits(z + 5, 2), d = digits(z + 8, 2);
+  } else if (z[2] == '/' && z[5] == '/') {
+    d = digits(z, 2), m = digits(z + 3, 2), y = digits(z + 6, 4);
+  } else {
+    return -1;
+  }
+  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
+  struct tm tm = {0};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = m - 1;
+  tm.tm_mday = d;
+  tm.tm_isdst = -1;
+  if (mktime(&tm) == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != m - 1) return -1; /* 31/02 rolls over */
+  struct tm t2 = {0};
+  t2.tm_year = y - 1900;
+  t2.tm_mon = m - 1;
+  t2.tm_mday = d + next; /* mktime carries into the next month or year */
+  t2.tm_isdst = -1;
+  time_t t = mktime(&t2);
+  if (t == (time_t)-1) return -1;
+  *out = (int64_t)t;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+/* Adds the user filter to w; records a form error when it names nobody. */
+static void audit_user_filter(req *r, form *f, admin_query *w, const char *z) {
+  const char *p = z[0] == '#' ? z + 1 : z;
+  int64_t uid = -1;
+  if (*p && strlen(p) <= 18 && strspn(p, "0123456789") == strlen(p)) {
+    uid = strtoll(p, NULL, 10);
+  } else {
+    char *email = auth_email_norm(arena_strdup(r->a, z));
+    uid = db_get_int(-1, "SELECT id FROM users WHERE email=?", "t", email);
+    if (uid < 0) {
+      form_error(f, "utilisateur", _("Aucun compte n’utilise cette adresse. Pour un compte supprimé, saisissez "
+                                     "son numéro (par exemple 12)."));
+      return;
+    }
+  }
+  admin_query_and(w, "a.user_id = ?");
+  admin_query_int(w, uid);
+}
+
+void audit_page(req *r) {
+  static const char *const names[] = {"utilisateur", "action", "objet", "du", "au"};
+  json_t *d = json_object();
+  admin_nav(d, "audit");
+  form f;
+  form_init(&f, r, NULL);
+  const char *v[ARRAY_SIZE(names)];
+  for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+    v[i] = admin_arg(r, names[i]);
+    form_set(&f, names[i], v[i]);
+    if (strlen(v[i]) > ADMIN_FILTER_MAX)
+      form_error(&f, names[i], arena_printf(r->a, _("%d caractères au plus."), ADMIN_FILTER_MAX));
+  }
+  const char *zUser = v[0], *zAction = v[1], *zObject = v[2], *zFrom = v[3], *zTo = v[4];
+  admin_query w = {0};
+  if (!f.nerr) {
+    if (*zUser) audit_user_filter(r, &f, &w, zUser);
+    if (*zAction) {
+      admin_query_and(&w, "a.action >= ? AND a.action < ?");
+      admin_query_text(&w, zAction);
+      admin_query_text(&w, arena_printf(r->a, "%s\xff", zAction)); /* above every text that starts with it */
+    }
+    if (*zObject) {
+      admin_query_and(&w, "a.object = ?");
+      admin_query_text(&w, zObject);
+    }
+    int64_t from = 0, to = 0;
+    static const char *bad_day = N_("Date invalide : saisissez-la sous la forme aaaa-mm-jj, par exemple 2025-03-31.");
+    if (*zFrom && day_start(zFrom, 0, &from) != 0) form_error(&f, "du", _(bad_day));
+    if (*zTo && day_start(zTo, 1, &to) != 0) form_error(&f, "au", _(bad_day));
+    if (*zFrom && *zTo && !f.nerr && to <= from)
+      form_error(&f, "au", _("La date de fin précède la date de début."));
+    if (*zFrom) {
+      admin_query_and(&w, "a.at >= ?");
+      admin_query_int(&w, from);
+    }
+    if (*zTo) {
+      admin_query_and(&w, "a.at < ?");
+      admin_query_int(&w, to);
+    }
+  }
+  if (f.nerr) {
+    form_into(&f, d);
+    res_page(r, 422, "admin/audit", d);
+    return;
+  }
+  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM audit a", "");
+  int rc = db_step(s);
+  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
+  db_done(s);
+  if (rc != DB_ROW) {
+    json_decref(d);
+    db_failed(r);
+    return;
+  }
+  const char *keep[] = {"utilisateur", zUser, "action", zAction, "objet", zObject, "du", zFrom, "au", zTo, NULL};
+  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
+  s = admin_query_prep(&w,
+                       "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
+                       " coalesce(a.ip, ''), coalesce(a.detail, '') FROM audit a LEFT JOIN users u ON u.id = a.user_id",
+                       "ORDER BY a.id DESC LIMIT ? OFFSET ?");
+  db_bind_int(s, w.nbind + 1, ADMIN_AUDIT_PER_PAGE);
+  db_bind_int(s, w.nbind + 2, (page - 1) * ADMIN_AUDIT_PER_PAGE);
+  json_t *list = json_array();
+  while ((rc = db_step(s)) == DB_ROW) {
+    json_t *e = json_object();
+    int64_t uid = db_int(s, 2);
+    json_object_set_new(e, "id", json_integer(db_int(s, 0)));
+    json_object_set_new(e, "at", json_string(admin_date(r->a, db_int(s, 1), "")));
+    if (db_text(s, 3)) {
+      json_object_set_new(e, "uid", json_integer(uid));
+      json_object_set_new(e, "who", json_string(db_text(s, 3)));
+    } else {
+      json_object_set_new(e, "who", json_string(uid ? arena_printf(r->a, "#%lld", (long long)uid) : _("système")));
+    }
+    json_object_set_new(e, "action", json_string(db_text(s, 4)));
+    json_object_set_new(e, "object", json_string(db_text(s, 5)));
+    json_object_set_new(e, "ip", json_string(db_text(s, 6)));
+    json_object_set_new(e, "detail", json_string(db_text(s, 7)));
+    json_array_append_new(list, e);
+  }
+  db_done(s);
+  json_object_set_new(d, "entries", list);
+  if (rc != DB_DONE) {
+    json_decref(d);
+    db_failed(r);
+    return;
+  }
+  form_into(&f, d);
+  res_page(r, 200, "admin/audit", d);
+}
+
+void audit_verify_page(req *r) {
+  buf b = {0};
+  int problems = audit_verify(&b);
+  json_t *d = json_object();
+  admin_nav(d, "audit");
+  json_object_set_new(d, "entries", json_integer(db_get_int(0, "SELECT count(*) FROM audit", NULL)));
+  json_object_set_new(d, "problems", json_integer(problems));
+  json_t *lines = json_array();
+  for (const char *p = buf_str(&b); *p;) {
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n) json_array_append_new(lines, json_stringn(p, n));
+    p += n + (e != NULL);
+  }
+  buf_free(&b);
+  json_object_set_new(d, "lines", lines);
+  res_page(r, 200, "admin/audit_verify", d);
+}
+
+/* --------------------------------------------------------------- outbox */
+
+static const char *outbox_status(const char *st) {
+  if (!strcmp(st, "held")) return _("Retenu (pas de serveur d’envoi configuré)");
+  if (!strcmp(st, "sent")) return _("Envoyé");
+  if (!strcmp(st, "failed")) return _("Échec du dernier essai");
+  return _("En file d’attente");
+}
+
+static const char *outbox_class(const char *st) {
+  if (!strcmp(st, "sent")) return "ok";
+  if (!strcmp(st, "queued")) return "todo";
+  if (!strcmp(st, "failed")) return "off";
+  return "";
+}
+
+void outbox_page(req *r) {
+  json_t *d = json_object();
+  admin_nav(d, "outbox");
+  form f;
+  form_init(&f, r, NULL);
+  const char *q = admin_arg(r, "q");
+  form_set(&f, "q", q);
+  if (strlen(q) > ADMIN_FILTER_MAX) {
+    form_error(&f, "q", arena_printf(r->a, _("%d caractères au plus."), ADMIN_FILTER_MAX));
+    form_into(&f, d);
+    res_page(r, 422, "admin/outbox", d);
+    return;
+  }
+  admin_query w = {0};
+  if (*q) {
+    buf b = {0};
+    admin_like_contains(&b, q);
+    admin_query_and(&w, "o.to_addr LIKE ? ESCAPE '\\'");
+    admin_query_text(&w, arena_strdup(r->a, buf_str(&b)));
+    buf_free(&b);
+  }
+  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM outbox o", "");
+  int rc = db_step(s);
+  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
+  db_done(s);
+  if (rc != DB_ROW) {
+    json_decref(d);
+    db_failed(r);
+    return;
+  }
+  const char *keep[] = {"q", q, NULL};
+  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
+  s = admin_query_prep(&w,
+                       "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
+                       " FROM outbox o",
+                       "ORDER BY o.id DESC LIMIT ? OFFSET ?");
+  db_bind_int(s, w.nbind + 1, ADMIN_OUTBOX_PER_PAGE);
+  db_bind_int(s, w.nbind + 2, (page - 1) * ADMIN_OUTBOX_PER_PAGE);
+  json_t *list = json_array();
+  while ((rc = db_step(s)) == DB_ROW) {
+    json_t *m = json_object();
+    json_object_set_new(m, "id", json_integer(db_int(s, 0)));
+    json_object_set_new(m, "to", json_string(db_text(s, 1)));
+    json_object_set_new(m, "subject", json_string(db_text(s, 2)));
+    json_object_set_new(m, "status_label", json_string(outbox_status(db_text(s, 3))));
+    json_object_set_new(m, "status_class", json_string(outbox_class(db_text(s, 3))));
+    json_object_set_new(m, "created", json_string(admin_date(r->a, db_int(s, 4), "")));
+    json_object_set_new(m, "sent", json_string(admin_date(r->a, db_int(s, 5), "—")));
+    json_array_append_new(list, m);
+  }
+  db_done(s);
+  json_object_set_new(d, "messages", list);
+  if (rc != DB_DONE) {
+    json_decref(d);
+    db_failed(r);
+    return;
+  }
+  form_into(&f, d);
+  res_page(r, 200, "admin/outbox", d);
+}
+
+/* The http(s) links of a plain-text body, in order, so that the page can
+** offer them as links (the <pre> shows them as text). */
+static json_t *body_links(const char *body) {
+  json_t *l = json_array();
+  for (const char *p = body; (p = strstr(p, "http")) != NULL;) {
+    size_t skip = str_startswith(p, "https://") ? 8 : str_startswith(p, "http://") ? 7 : 0;
+    if (!skip || (p > body && p[-1] != ' ' && p[-1] != '\n' && p[-1] != '\t' && p[-1] != '(' && p[-1] != '<')) {
+      p += 4;
+      continue;
+    }
+    size_t n = skip;
+    while (p[n] && (unsigned char)p[n] > ' ' && p[n] != '>' && p[n] != ')' && p[n] != '"') n++;
+    while (n > skip && (p[n - 1] == '.' || p[n - 1] == ',' || p[n - 1] == ';')) n--;
+    if (n > skip && json_array_size(l) < 20) json_array_append_new(l, json_stringn(p, n));
+    p += n;
+  }
+  return l;
+}
+
+void outbox_message_page(req *r) {
+  int64_t id;
+  if (req_id_or_reply(r, "id", &id)) return;
+  db_stmt *s = db_query("SELECT to_addr, subject, body, status, created_at, coalesce(sent_at, 0), coalesce(error, '')"
+                        " FROM outbox WHERE id=?",
+                        "i", id);
+  if (db_step(s) != DB_ROW) {
+    db_done(s);
+    res_error(r, 404, _("Ce message n’existe pas."));
+    return;
+  }
+  json_t *d = json_object();
+  admin_nav(d, "outbox");
+  json_t *m = json_object();
+  json_object_set_new(m, "id", json_integer(id));
+  json_object_set_new(m, "to", json_string(db_text(s, 0)));
+  json_object_set_new(m, "subject", json_string(db_text(s, 1)));
+  json_object_set_new(m, "body", json_string(db_text(s, 2)));
+  json_object_set_new(m, "links", body_links(db_text(s, 2)));
+  json_object_set_new(m, "status_label", json_string(outbox_status(db_text(s, 3))));
+  json_object_set_new(m, "status_class", json_string(outbox_class(db_text(s, 3))));
+  json_object_set_new(m, "created", json_string(admin_date(r->a, db_int(s, 4), "")));
+  json_object_set_new(m, "sent", json_string(admin_date(r->a, db_int(s, 5), "—")));
+  json_object_set_new(m, "error", json_string(db_text(s, 6)));
+  db_done(s);
+  json_object_set_new(d, "m", m);
+  if (audit_log(r->me->id, "admin.outbox_read", arena_printf(r->a, "outbox:%lld", (long long)id), r->ip, "") < 0) {
+    json_decref(d);
+    db_failed(r); /* no trace, no reading */
+    return;
+  }
+  res_page(r, 200, "admin/outbox_message", d);
+}
