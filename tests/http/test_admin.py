@@ -561,3 +561,22 @@ def test_outbox_pagination(srv):
     assert "Retenu" in r.text
     r = a.get("/admin/outbox?q=outbox.test&page=2")
     assert re.findall(r'">(Lot \d+)</a>', r.text)[-1] == "Lot 00" and 'href="?q=outbox.test&amp;page=1"' in r.text
+
+
+def test_outbox_masks_links_to_more_powerful_accounts(srv):
+    """A territory admin must not read a superadmin's reset link."""
+    srv.add_user("boss-sa@exemple.fr", "superadmin")
+    srv.add_user("ta-reader@exemple.fr", "territory_admin")
+    anon = srv.client()
+    anon.get("/mot-de-passe-oublie")
+    assert anon.post("/mot-de-passe-oublie", {"email": "boss-sa@exemple.fr"}).status == 200
+    link = srv.link_in_last_mail("boss-sa@exemple.fr", "/mot-de-passe/reinitialiser/")
+    mid = srv.sql1("SELECT max(id) FROM outbox WHERE to_addr='boss-sa@exemple.fr'")
+    ta = srv.client()
+    ta.login("ta-reader@exemple.fr")
+    r = ta.get("/admin/outbox/%d" % mid)
+    assert r.status == 200 and link not in r.text and "lien masqué" in r.text
+    sa = srv.client()
+    sa.login("boss-sa@exemple.fr")
+    r = sa.get("/admin/outbox/%d" % mid)
+    assert r.status == 200 and link in r.text

@@ -307,6 +307,27 @@ static json_t *body_links(const char *body) {
   return l;
 }
 
+/* body with every http(s) link replaced by a notice, allocated in a. */
+static char *mask_links(arena *a, const char *body) {
+  buf b = {0};
+  const char *p = body;
+  for (const char *q; (q = strstr(p, "http")) != NULL;) {
+    if (!str_startswith(q, "http://") && !str_startswith(q, "https://")) {
+      buf_append(&b, p, (size_t)(q - p) + 4);
+      p = q + 4;
+      continue;
+    }
+    buf_append(&b, p, (size_t)(q - p));
+    buf_puts(&b, _("[lien masqué : destinataire aux droits plus étendus que les vôtres]"));
+    while (*q && (unsigned char)*q > ' ') q++;
+    p = q;
+  }
+  buf_puts(&b, p);
+  char *z = arena_strdup(a, buf_str(&b));
+  buf_free(&b);
+  return z;
+}
+
 void outbox_message_page(req *r) {
   int64_t id;
   if (req_id_or_reply(r, "id", &id)) return;
@@ -324,8 +345,19 @@ void outbox_message_page(req *r) {
   json_object_set_new(m, "id", json_integer(id));
   json_object_set_new(m, "to", json_string(db_text(s, 0)));
   json_object_set_new(m, "subject", json_string(db_text(s, 1)));
-  json_object_set_new(m, "body", json_string(db_text(s, 2)));
-  json_object_set_new(m, "links", body_links(db_text(s, 2)));
+  /* A message to someone with rights the reader lacks may carry a live
+  ** reset or confirmation link: reading it would let a territory admin take
+  ** over a superadmin account. Its links are masked. */
+  char *roles = db_get_text(r->a, "SELECT group_concat(role, ',') FROM user_roles r JOIN users u ON u.id=r.user_id"
+                                  " WHERE u.email=?", "t", db_text(s, 0));
+  uint64_t their = auth_caps_of_roles(roles ? roles : "");
+  if ((their & ~r->me->caps) != 0) {
+    json_object_set_new(m, "body", json_string(mask_links(r->a, db_text(s, 2))));
+    json_object_set_new(m, "masked", json_true());
+  } else {
+    json_object_set_new(m, "body", json_string(db_text(s, 2)));
+    json_object_set_new(m, "links", body_links(db_text(s, 2)));
+  }
   json_object_set_new(m, "status_label", json_string(outbox_status(db_text(s, 3))));
   json_object_set_new(m, "status_class", json_string(outbox_class(db_text(s, 3))));
   json_object_set_new(m, "created", json_string(admin_date(r->a, db_int(s, 4), "")));
