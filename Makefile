@@ -4,7 +4,7 @@
 CC      ?= cc
 BUILD   ?= build
 PKGS    := libmicrohttpd sqlite3 jansson libsodium liboath libqrencode libcurl \
-           libmagic zlib libzip libcmark xlsxwriter
+           libmagic zlib libzip libcmark xlsxwriter proj geos
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 OPT     ?= -O2 -g
 SAN     ?=

@@ -9,6 +9,7 @@ PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev sqlite3 \
 libjansson-dev libsodium-dev liboath-dev libqrencode-dev libcsv-dev \
 libcurl4-openssl-dev libcmark-dev libxlsxwriter-dev libmagic-dev libzip-dev \
 zlib1g-dev libcriterion-dev gettext python3 clang libclang-rt-14-dev \
+libproj-dev proj-data libgeos-dev \
 chromium nginx-light wrk"
 
 missing=""
