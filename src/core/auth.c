@@ -108,6 +108,9 @@ uint64_t auth_cap_bit(const char *cap) {
   abort();
 }
 
+int auth_ncaps(void) { return g_ncap; }
+const char *auth_cap_name(int bit) { return bit >= 0 && bit < g_ncap ? g_caps[bit] : NULL; }
+
 uint64_t auth_caps_of_roles(const char *roles) {
   uint64_t caps = 0;
   const char *p = roles;

@@ -36,6 +36,9 @@ void auth_init(void);
 uint64_t auth_cap_bit(const char *cap);
 uint64_t auth_caps_of_roles(const char *roles_csv);
 int auth_can(const user *u, const char *cap);        /* NULL-safe: NULL → 0 */
+/* Capability names by bit, for building the templates' "can" map. */
+int auth_ncaps(void);
+const char *auth_cap_name(int bit);
 int auth_is_staff(const char *roles_csv);
 
 /* Loads the session named by the request's cookie into r (r->me or

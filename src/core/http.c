@@ -211,6 +211,7 @@ static void templates_init(void) {
 static void core_healthz(req *r);
 static void core_metrics(req *r);
 static void core_theme(req *r);
+static void cap_keys_init(void);
 
 static const struct route core_routes[] = {
     {"GET", "/healthz", CAP_PUBLIC, 0, 0, core_healthz},
@@ -268,6 +269,7 @@ void http_routes_init(void) {
   for (int i = 0; features[i]; i++) add_routes(features[i]->routes);
   for (int i = 0; i < g_nextra; i++) add_routes(g_extra[i]);
   metrics_init(g_nroute, g_route_names);
+  cap_keys_init();
   assets_init();
   templates_init();
 }
@@ -435,7 +437,13 @@ void res_redirect(req *r, const char *location) {
 
 static void json_decref_cb(void *p) { json_decref(p); }
 
-static json_t *site_json(void) {
+/* The territory's identity for every page: built once (configuration is
+** read-only after start-up) and shared by reference; jansson's reference
+** counts are atomic, and templates only read. */
+static json_t *g_site;
+static pthread_once_t g_site_once = PTHREAD_ONCE_INIT;
+
+static void site_build(void) {
   json_t *s = json_object();
   json_object_set_new(s, "name", json_string(config_str("territory_name")));
   json_object_set_new(s, "short", json_string(config_str("territory_short")));
@@ -447,7 +455,24 @@ static json_t *site_json(void) {
   const char *ver = asset_version("/static/guichet.css");
   snprintf(v, sizeof v, "%.*s", (int)strlen(ver) - 2, ver + 1);
   json_object_set_new(s, "css_version", json_string(v));
-  return s;
+  g_site = s;
+}
+
+static json_t *site_json(void) {
+  pthread_once(&g_site_once, site_build);
+  return json_incref(g_site);
+}
+
+/* Template keys of the capabilities ("admin.users" → "admin_users"). */
+static char g_cap_keys[64][48];
+
+static void cap_keys_init(void) {
+  for (int i = 0; i < auth_ncaps(); i++) {
+    const char *cap = auth_cap_name(i);
+    size_t k = 0;
+    for (; cap[k] && k < sizeof g_cap_keys[i] - 1; k++) g_cap_keys[i][k] = cap[k] == '.' ? '_' : cap[k];
+    g_cap_keys[i][k] = 0;
+  }
 }
 
 /* Reads and clears the flash cookie: "base64url(msg).hmac". */
@@ -498,15 +523,8 @@ void res_page(req *r, int status, const char *tmpl, json_t *data) {
     json_object_set_new(me, "last_name", jstr(r->me->last_name));
     json_object_set_new(me, "roles", json_string(r->me->roles));
     json_t *can = json_object();
-    for (int i = 0; i < g_nroute; i++) {
-      const char *cap = g_routes[i].rt->cap;
-      if (!cap || !g_routes[i].cap_bit || !(r->me->caps & g_routes[i].cap_bit)) continue;
-      char key[64];
-      size_t k = 0;
-      for (; cap[k] && k < sizeof key - 1; k++) key[k] = cap[k] == '.' ? '_' : cap[k];
-      key[k] = 0;
-      json_object_set_new(can, key, json_true());
-    }
+    for (int i = 0; i < auth_ncaps(); i++)
+      if ((r->me->caps >> i) & 1) json_object_set_new(can, g_cap_keys[i], json_true());
     json_object_set_new(me, "can", can);
     json_object_set(data, "me", me);
     json_decref(me);

@@ -9,11 +9,13 @@
 
 #include <libintl.h>
 
-#define _(s) gettext(s)
+#define _(s) i18n_translate(s)
 #define N_(s) (s) /* marks a string for extraction, translated later */
 
 /* setlocale + bindtextdomain("guichet", dir); dir NULL = "locale". */
 void i18n_init(const char *dir);
-const char *i18n_translate(const char *msgid);
+/* The translation of msgid, or msgid itself (always when no catalogue
+** exists for the requested language: then gettext is never called). */
+const char *i18n_translate(const char *msgid) __attribute__((format_arg(1)));
 
 #endif
