@@ -81,6 +81,7 @@ typedef struct rctx {
 /* A route with its pattern split into segments. */
 typedef struct rentry {
   const struct route *rt;     /* the declaration */
+  char *pattern;              /* copy of rt->path cut into segs (lives with the table) */
   const char *segs[16];       /* path segments; ":x" is a parameter */
   int nseg;
   uint64_t cap_bit;           /* resolved capability bit, 0 for public/login */
@@ -238,7 +239,8 @@ static void add_routes(const struct route *rts) {
     }
     rentry *e = &g_routes[g_nroute];
     e->rt = rt;
-    e->nseg = split_path(xstrdup(rt->path), e->segs, 16);
+    e->pattern = xstrdup(rt->path);
+    e->nseg = split_path(e->pattern, e->segs, 16);
     if (e->nseg < 0 || rt->path[0] != '/' || !rt->handler) {
       fprintf(stderr, "guichet: bad route %s %s\n", rt->method, rt->path);
       abort();

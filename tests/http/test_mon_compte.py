@@ -29,7 +29,7 @@ def user_with_company(srv, email, company=None):
 
 def upload(c, kind, name, data, ctype="application/pdf"):
     c.get("/compte")
-    return c.post("/compte/documents", {"kind": kind}, files={"file": (name, data, ctype)})
+    return c.post("/compte/documents", {"doc_kind": kind}, files={"file": (name, data, ctype)})
 
 
 def test_account_page_lists_what_is_missing(srv):

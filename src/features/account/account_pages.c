@@ -169,6 +169,7 @@ static void account_redisplay(req *r, form *f, const char *which) {
   json_object_set_new(d, which, vals); /* the typed values replace the stored ones */
   json_object_set(d, "err", json_object_get(f->data, "err"));
   json_object_set(d, "errors", json_object_get(f->data, "errors"));
+  if (f->nerr) json_object_set_new(d, "has_errors", json_true());
   if (!strcmp(which, "c")) {
     const char *kind = json_string_value(json_object_get(vals, "kind"));
     size_t i;
@@ -272,12 +273,12 @@ void company_post(req *r) {
 }
 
 void document_post(req *r) {
-  static const char *const fields[] = {"kind", NULL};
+  static const char *const fields[] = {"doc_kind", NULL};
   form f;
   form_init(&f, r, fields);
   int64_t org = account_org_of(r->me->id, NULL);
   if (!org) form_error(&f, "file", _("Renseignez d’abord les informations de votre entreprise."));
-  form_oneof(&f, "kind", doc_kinds);
+  form_oneof(&f, "doc_kind", doc_kinds);
   form_file *file = req_file(r, "file");
   if (!file && !f.nerr) form_error(&f, "file", _("Choisissez un fichier à déposer."));
   upload_info info;
@@ -290,7 +291,7 @@ void document_post(req *r) {
   }
   char name[200];
   snprintf(name, sizeof name, "%s", file->filename[0] ? file->filename : "document");
-  const char *kind = form_get(&f, "kind");
+  const char *kind = form_get(&f, "doc_kind");
   db_begin_write();
   /* A new document of a kind replaces the previous one. */
   db_stmt *s = db_query("SELECT hash FROM documents WHERE org_id=? AND kind=?", "it", org, kind);
