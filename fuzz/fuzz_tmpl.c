@@ -22,7 +22,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define OUT_MAX (1u << 22) /* output cap per render: branching partials grow fast */
+#define OUT_MAX (1u << 18) /* output cap per render: branching partials grow fast */
 
 static const char DATA[] =
     "{"

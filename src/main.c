@@ -6,6 +6,7 @@
 **   guichet backup [--keep N]     consistent online copy into data_dir/backups
 **   guichet verify-audit          check the audit chain; exit 1 on a problem
 **   guichet worker [--once]       run background jobs without serving HTTP
+**   guichet import geojson|csv …  load a geographic layer (core/geo.c)
 ** Configuration: guichet.conf and GUICHET_* variables (core/config.c).
 */
 #include <dirent.h>
@@ -25,6 +26,7 @@
 #include "core/config.h"
 #include "core/db.h"
 #include "core/feature.h"
+#include "core/geo.h"
 #include "core/http.h"
 #include "core/i18n.h"
 #include "core/jobs.h"
@@ -35,7 +37,9 @@
 static void usage(void) {
   fprintf(stderr,
           "usage: guichet serve | migrate | worker [--once] | backup [--keep N] | verify-audit\n"
-          "       guichet user add EMAIL [--role ROLE]... [--password PASSWORD]\n");
+          "       guichet user add EMAIL [--role ROLE]... [--password PASSWORD]\n"
+          "       guichet import geojson LAYER FILE [--epsg N] [--id PROP] [--replace]\n"
+          "       guichet import csv LAYER FILE (--lon COL --lat COL | --wkt COL) [--epsg N] [--replace]\n");
   exit(2);
 }
 
@@ -242,6 +246,11 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "serve")) return cmd_serve();
   if (!strcmp(cmd, "migrate")) return open_db() == 0 ? 0 : 1;
   if (!strcmp(cmd, "user") && argc >= 3 && !strcmp(argv[2], "add")) return cmd_user_add(argc - 3, argv + 3);
+  if (!strcmp(cmd, "import") && argc >= 3) {
+    if (open_db() != 0) return 1;
+    if (!strcmp(argv[2], "geojson") || !strcmp(argv[2], "csv")) return geo_cli_import(argc - 2, argv + 2);
+    usage();
+  }
   if (!strcmp(cmd, "backup")) {
     int keep = (int)config_int("backup_keep");
     if (argc == 4 && !strcmp(argv[2], "--keep")) keep = atoi(argv[3]);

@@ -33,6 +33,7 @@
 */
 #include "core/tmpl.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,6 +432,7 @@ static int parse(cctx *c) {
     if (s == se) return cerr(c, tline, "balise {{}} vide : nom manquant");
 
     char sig = z[s];
+    if (sig == '!') continue; /* "{{ ! comment }}" */
     if (sig == '{' || sig == '&')
       return cerr(c, tline, "{{%c…}} n'existe pas : la sortie sans échappement s'écrit {{raw nom}}",
                   sig);
@@ -440,8 +442,8 @@ static int parse(cctx *c) {
     if (sig == '#' || sig == '^' || sig == '$' || sig == '<' || sig == '>' || sig == '/') {
       size_t ns = s + 1;
       while (ns < se && is_ws((unsigned char)z[ns])) ns++;
+      if (ns == se) return cerr(c, tline, "nom vide dans {{%c}}", sig);
       size_t nn = se - ns;
-      if (nn == 0) return cerr(c, tline, "nom vide dans {{%c}}", sig);
       char zTag[2] = {sig, 0};
 
       if (sig == '/') {
@@ -533,10 +535,25 @@ enum {
 /* H_COMMENT sub-states, in hstate.k. */
 enum { CM_BODY, CM_END_DASH, CM_END, CM_END_BANG, CM_START, CM_START_DASH };
 
-/* Elements whose content is not markup; E_OTHER is any other. */
-enum { E_OTHER, E_SCRIPT, E_STYLE, E_TEXTAREA, E_TITLE, E_XMP, E_IFRAME, E_NOEMBED, E_NOFRAMES };
-static const char *const azElem[] = {"",    "script", "style",   "textarea", "title",
-                                     "xmp", "iframe", "noembed", "noframes"};
+/* Elements whose content is not markup (from E_SCRIPT to E_NOFRAMES), and
+** the two that open foreign content, where only <script> and <style> stay
+** so (an SVG <title> holds markup); E_OTHER is any other. */
+enum {
+  E_OTHER,
+  E_SCRIPT,
+  E_STYLE,
+  E_TEXTAREA,
+  E_TITLE,
+  E_XMP,
+  E_IFRAME,
+  E_NOEMBED,
+  E_NOFRAMES,
+  E_SVG,
+  E_MATH
+};
+static const char *const azElem[] = {"",       "script",  "style",    "textarea",
+                                     "title",  "xmp",     "iframe",   "noembed",
+                                     "noframes", "svg",   "math"};
 
 /* How H_RAW content is read. */
 enum {
@@ -577,6 +594,7 @@ typedef struct hstate {
   uint8_t end;   /* the tag being read is an end tag */
   uint8_t json;  /* <script> tag being read: 0 no type yet, 1 JSON type, 2 other */
   uint8_t nName; /* bytes seen of the name or type (254 at most), or NAME_DYN */
+  uint8_t foreign; /* <svg> and <math> elements open (255 at most) */
   char zName[NAME_CAP]; /* lower-cased tag or attribute name, or <script> type; zero tail */
 } hstate;
 
@@ -598,10 +616,8 @@ static int name_is(const hstate *h, const char *z) {
 
 static void tag_name_end(hstate *h) {
   h->elem = E_OTHER;
-  if (!h->end) {
-    for (size_t i = 1; i < ARRAY_SIZE(azElem); i++)
-      if (name_is(h, azElem[i])) h->elem = (uint8_t)i;
-  }
+  for (size_t i = 1; i < ARRAY_SIZE(azElem); i++)
+    if (name_is(h, azElem[i])) h->elem = (uint8_t)i;
   h->json = 0;
   name_reset(h);
   h->mode = H_TAG;
@@ -624,19 +640,20 @@ static void attr_name_end(hstate *h) {
   }
 }
 
-/* '>' of a tag: back to text, or into the content of a raw text element. */
-static void tag_finish(hstate *h) {
+/* '>' of a tag (selfClose: "/>"): back to text, or into the content of a
+** raw text element. */
+static void tag_finish(hstate *h, int selfClose) {
+  int el = h->elem;
   h->mode = H_TEXT;
-  if (!h->end) {
-    switch (h->elem) {
-      case E_SCRIPT: h->raw = h->json == 1 ? R_JSON : R_SCRIPT; break;
-      case E_STYLE: h->raw = R_STYLE; break;
-      case E_TEXTAREA:
-      case E_TITLE: h->raw = R_RCDATA; break;
-      case E_OTHER: break;
-      default: h->raw = R_RAWTEXT; break;
-    }
-    if (h->elem != E_OTHER) h->mode = H_RAW;
+  if (el == E_SVG || el == E_MATH) {
+    if (h->end && h->foreign) h->foreign--;
+    else if (!h->end && !selfClose && h->foreign < 255) h->foreign++;
+  } else if (!h->end && el != E_OTHER && (el <= E_STYLE || h->foreign == 0)) {
+    h->mode = H_RAW;
+    h->raw = el == E_SCRIPT ? (h->json == 1 ? R_JSON : R_SCRIPT)
+             : el == E_STYLE ? R_STYLE
+             : el <= E_TITLE ? R_RCDATA
+                             : R_RAWTEXT;
   }
   if (h->mode == H_TEXT) {
     h->elem = E_OTHER;
@@ -744,6 +761,7 @@ static int url_charref(const char *z, size_t n, size_t *pn) {
 static int lex(cctx *c, hstate *h, const char *z, size_t n, size_t *pi, uint32_t line) {
   size_t i = *pi;
   int ch = (unsigned char)z[i];
+  int selfClose = i > 0 && z[i - 1] == '/'; /* for a '>' */
   *pi = i + 1;
 again:
   switch (h->mode) {
@@ -820,7 +838,7 @@ again:
         tag_name_end(h);
       } else if (ch == '>') {
         tag_name_end(h);
-        tag_finish(h);
+        tag_finish(h, selfClose);
       } else {
         name_add(h, ch);
       }
@@ -828,7 +846,7 @@ again:
     case H_TAG:
       if (is_ws(ch) || ch == '/') return 0;
       if (ch == '>') {
-        tag_finish(h);
+        tag_finish(h, selfClose);
         return 0;
       }
       if (ch == '=') return cerr(c, line, "« = » sans nom d'attribut dans une balise");
@@ -848,7 +866,7 @@ again:
         attr_name_end(h);
         h->mode = H_BEFORE_VALUE;
       } else if (ch == '>') {
-        tag_finish(h);
+        tag_finish(h, selfClose);
       } else {
         name_add(h, ch);
       }
@@ -858,7 +876,7 @@ again:
       if (ch == '=') {
         h->mode = H_BEFORE_VALUE;
       } else if (ch == '>') {
-        tag_finish(h);
+        tag_finish(h, selfClose);
       } else {
         h->attr = A_NONE;
         name_reset(h);
@@ -875,7 +893,7 @@ again:
       } else if (ch == '>') {
         value_begin(h, H_VALUE_UNQ);
         value_end(h);
-        tag_finish(h);
+        tag_finish(h, selfClose);
       } else {
         value_begin(h, H_VALUE_UNQ);
         goto again;
@@ -886,7 +904,7 @@ again:
     case H_VALUE_UNQ:
       if (h->mode == H_VALUE_UNQ ? is_ws(ch) || ch == '>' : ch == (h->mode == H_VALUE_DQ ? '"' : '\'')) {
         value_end(h);
-        if (ch == '>') tag_finish(h);
+        if (ch == '>') tag_finish(h, selfClose);
         return 0;
       }
       if (h->attr == A_URL) {
@@ -997,10 +1015,10 @@ static int an_value(cctx *c, op *o, hstate *h) {
         h->nName = NAME_DYN;
       } else if (h->attr == A_URL) {
         int m = h->url;
-        esc = m == U_START                        ? ESC_URL_START
-              : m & U_QUERY                       ? ESC_URL_QUERY
-              : m & (U_START | U_HEADL | U_HEADV) ? ESC_URL_HEAD
-                                                  : ESC_URL_PATH;
+        esc = m == U_START                          ? ESC_URL_START
+              : (m & U_QUERY)                       ? ESC_URL_QUERY
+              : (m & (U_START | U_HEADL | U_HEADV)) ? ESC_URL_HEAD
+                                                    : ESC_URL_PATH;
         h->url = (uint8_t)url_val(m);
       }
       break;
@@ -1172,16 +1190,16 @@ int tmpl_add(tmpl_set *s, const char *name, const char *src, size_t n, char **er
   } else {
     t->zSrc = xstrndup(src ? src : "", src ? n : 0);
     t->nSrc = (uint32_t)(src ? n : 0);
-    if (parse(&c) == 0) analyse(&c);
+    int rc = parse(&c);
+    t->zPool = c.pool.z; /* ownership moves to t: messages of analyse quote it */
+    if (rc == 0) analyse(&c);
   }
   if (c.zErr) {
-    buf_free(&c.pool);
     tmpl_free(t);
     if (err) *err = c.zErr;
     else free(c.zErr);
     return -1;
   }
-  t->zPool = c.pool.z; /* ownership moves to t */
   set_put(s, t);
   return 0;
 }
@@ -1376,8 +1394,6 @@ static void emit_text(buf *out, int esc, const char *z, size_t n) {
 /* Writes v as JSON (missing: null), safe inside <script>: strings go through
 ** buf_json_str, which escapes < > & and '. */
 static void json_write(buf *out, json_t *v, int depth) {
-  char num[32];
-  size_t n;
   if (!v || depth > JSON_MAX_DEPTH) {
     buf_puts(out, "null");
     return;
@@ -1406,9 +1422,11 @@ static void json_write(buf *out, json_t *v, int depth) {
       break;
     case JSON_STRING: buf_json_str(out, json_string_value(v), (long)json_string_length(v)); break;
     case JSON_NULL: buf_puts(out, "null"); break;
-    default: {
+    default: { /* numbers and booleans */
+      char num[32];
+      size_t n = 0;
       const char *z = value_text(v, num, &n);
-      buf_append(out, z, n);
+      if (z) buf_append(out, z, n);
       break;
     }
   }
@@ -1432,6 +1450,7 @@ static const scope *block_find(const scope *sc, const char *z, uint32_t n, uint3
   for (; sc; sc = sc->up) {
     const op *a = sc->t->aOp;
     for (uint32_t j = sc->iOp + 1; j < a[sc->iOp].end; j = a[j].end) {
+      assert(a[j].kind == OP_BLOCK); /* parse keeps nothing else in {{<…}} */
       if (a[j].len == n && memcmp(sc->t->zSrc + a[j].off, z, n) == 0) {
         found = sc;
         *piBlock = j;
@@ -1446,6 +1465,10 @@ static const scope *block_find(const scope *sc, const char *z, uint32_t n, uint3
 static void render(rctx *r, const tmpl *t, uint32_t i, uint32_t end, const frame *f,
                    const scope *sc, int depth) {
   buf *out = r->out;
+  if (r->steps-- == 0) { /* one step per call: an empty loop body costs too */
+    out->err = 1;
+    return;
+  }
   while (i < end && !out->err) {
     const op *o = &t->aOp[i];
     if (r->steps-- == 0) {
@@ -1463,6 +1486,7 @@ static void render(rctx *r, const tmpl *t, uint32_t i, uint32_t end, const frame
         i++;
         break;
       case OP_T: {
+        assert(t->zPool != NULL); /* parse_t stored the msgid there */
         const char *zId = t->zPool + o->arg;
         const char *zTr = r->s->translate ? r->s->translate(zId) : zId;
         if (!zTr) zTr = zId;

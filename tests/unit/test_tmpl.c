@@ -204,6 +204,18 @@ Test(tmpl, rcdata_and_comments_escape) {
          "<!-- <a href=\"x\"> --><a href=\"#invalid\">");
 }
 
+Test(tmpl, svg_title_holds_markup) {
+  /* In SVG, <title> is no RCDATA: the link inside is a link. */
+  EXPECT("<svg><title><a href=\"{{u}}\">{{u}}</a></title></svg><title>{{u}}</title>",
+         "{\"u\": \"javascript:x\"}",
+         "<svg><title><a href=\"#invalid\">javascript:x</a></title></svg><title>javascript:x</title>");
+  /* A self-closed <svg/> opens nothing. */
+  EXPECT("<svg/><title><a href=\"{{u}}\"></title>", "{\"u\": \"javascript:x\"}",
+         "<svg/><title><a href=\"javascript:x\"></title>");
+  /* <script> stays code in SVG too. */
+  expect_error("<svg><script>{{x}}</script></svg>", 1, "interdit dans <script>");
+}
+
 Test(tmpl, scalars_render_as_text) {
   EXPECT("{{i}} {{r}} {{big}} {{yes}} {{no}} [{{nul}}] [{{absent}}] [{{obj}}] [{{arr}}]",
          "{\"i\": -42, \"r\": 0.1, \"big\": 1e300, \"yes\": true, \"no\": false, \"nul\": null, "
@@ -445,6 +457,7 @@ Test(tmpl, layout_override_ending_inside_a_tag_is_refused) {
 static const char *tr_test(const char *msgid) {
   if (!strcmp(msgid, "Bonjour")) return "Bonjour <le \"monde\">";
   if (!strcmp(msgid, "dit \"oui\"")) return "a dit « oui »";
+  if (!strcmp(msgid, "/aide")) return "javascript:alert(1)";
   return NULL;
 }
 
@@ -456,6 +469,12 @@ Test(tmpl, translate_hook_then_escape) {
   EXPECT("{{t \"dit \\\"oui\\\"\"}}", "", "a dit « oui »");
   EXPECT("<script type=\"application/json\">{{t \"Bonjour\"}}</script>", "",
          "<script type=\"application/json\">\"Bonjour \\u003cle \\\"monde\\\"\\u003e\"</script>");
+  /* A translation is checked like a value where it stands. */
+  EXPECT("<a href=\"{{t \"/aide\"}}\">", "", "<a href=\"#invalid\">");
+  EXPECT("<a href=\"/x?q={{t \"Bonjour\"}}\">", "",
+         "<a href=\"/x?q=Bonjour%20%3Cle%20%22monde%22%3E\">");
+  expect_error("<script>\nalert(\"{{t \"Bonjour\"}}\")</script>", 2,
+               "{{t \"Bonjour\"}} interdit dans <script>");
   /* "}}" inside the text does not end the tag. */
   EXPECT("{{t \"a }} b\"}}", "", "a }} b");
 }
@@ -467,7 +486,7 @@ Test(tmpl, translate_without_hook) {
 }
 
 Test(tmpl, comments_are_dropped) {
-  EXPECT("a{{! un commentaire }}b{{!\nsur deux\nlignes }}c", "", "abc");
+  EXPECT("a{{! un commentaire }}b{{!\nsur deux\nlignes }}c{{ ! espacé }}d", "", "abcd");
   /* Lines inside a comment still count. */
   expect_error("{{!\n\n}}\n{{#a}}", 4, "section {{#a}} non fermée");
   /* A comment may split literal markup: the tokenizer still sees it whole. */
@@ -491,6 +510,20 @@ Test(tmpl, render_respects_the_buffer_cap) {
   cr_assert_eq(tmpl_render(set, "t.html", v, &out), 0);
   cr_assert(out.err);
   cr_assert(out.n <= 25);
+  buf_free(&out);
+  json_decref(v);
+}
+
+Test(tmpl, runaway_render_is_cut) {
+  /* 100^4 iterations: the render stops at its step budget, flagged like a
+  ** full buffer, instead of running for minutes. */
+  add("t.html", "{{#p}}{{#p}}{{#p}}{{#p}}{{/p}}{{/p}}{{/p}}{{/p}}");
+  json_t *a = json_array();
+  for (int i = 0; i < 100; i++) json_array_append_new(a, json_integer(i));
+  json_t *v = json_pack("{s:o}", "p", a);
+  buf out = {0};
+  cr_assert_eq(tmpl_render(set, "t.html", v, &out), 0);
+  cr_assert(out.err);
   buf_free(&out);
   json_decref(v);
 }
