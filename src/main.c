@@ -7,6 +7,7 @@
 **   guichet verify-audit          check the audit chain; exit 1 on a problem
 **   guichet worker [--once]       run background jobs without serving HTTP
 **   guichet import geojson|csv …  load a geographic layer (core/geo.c)
+**   guichet import addresses FILE  load a BAN/BANO address file (core/geocode.c)
 ** Configuration: guichet.conf and GUICHET_* variables (core/config.c).
 */
 #include <dirent.h>
@@ -27,6 +28,7 @@
 #include "core/db.h"
 #include "core/feature.h"
 #include "core/geo.h"
+#include "core/geocode.h"
 #include "core/http.h"
 #include "core/i18n.h"
 #include "core/jobs.h"
@@ -39,7 +41,8 @@ static void usage(void) {
           "usage: guichet serve | migrate | worker [--once] | backup [--keep N] | verify-audit\n"
           "       guichet user add EMAIL [--role ROLE]... [--password PASSWORD]\n"
           "       guichet import geojson LAYER FILE [--epsg N] [--id PROP] [--replace]\n"
-          "       guichet import csv LAYER FILE (--lon COL --lat COL | --wkt COL) [--epsg N] [--replace]\n");
+          "       guichet import csv LAYER FILE (--lon COL --lat COL | --wkt COL) [--epsg N] [--replace]\n"
+          "       guichet import addresses FILE[.gz] [--format ban|bondy|bano]\n");
   exit(2);
 }
 
@@ -249,6 +252,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "import") && argc >= 3) {
     if (open_db() != 0) return 1;
     if (!strcmp(argv[2], "geojson") || !strcmp(argv[2], "csv")) return geo_cli_import(argc - 2, argv + 2);
+    if (!strcmp(argv[2], "addresses")) return geocode_cli_import(argc - 2, argv + 2);
     usage();
   }
   if (!strcmp(cmd, "backup")) {
