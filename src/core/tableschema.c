@@ -912,6 +912,43 @@ void ts_report_free(ts_report *r) {
 }
 
 /* prefix: 0 "ligne L[, champ « F »] : ", 1 "en-tête : ", 2 none. */
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid
+** (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t utf8_seq(const unsigned char *p, size_t n) {
+  unsigned c = p[0];
+  if (c < 0x80) return 1;
+  size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (!len || len > n) return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  if (c == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
+  if (c == 0xED && p[1] > 0x9F) return 0; /* surrogate */
+  if (c == 0xF0 && p[1] < 0x90) return 0; /* overlong */
+  if (c == 0xF4 && p[1] > 0x8F) return 0; /* past U+10FFFF */
+  return len;
+}
+
+/* A copy of z[0..n) in a with every invalid UTF-8 byte replaced by U+FFFD:
+** report strings quote the input and go out as JSON, which must be UTF-8. */
+static char *utf8_clean(arena *a, const char *z, size_t n) {
+  buf b = {0};
+  const unsigned char *p = (const unsigned char *)z;
+  size_t i = 0;
+  while (i < n) {
+    size_t k = utf8_seq(p + i, n - i);
+    if (k) {
+      buf_append(&b, p + i, k);
+      i += k;
+    } else {
+      buf_puts(&b, "\xEF\xBF\xBD");
+      i++;
+    }
+  }
+  char *out = arena_strndup(a, buf_str(&b), b.n);
+  buf_free(&b);
+  return out;
+}
+
 static void report_vadd(ts_report *r, int64_t line, const char *field, const char *value,
                         const char *rule, int prefix, const char *fmt, va_list ap) {
   r->nTotal++;
@@ -932,11 +969,10 @@ static void report_vadd(ts_report *r, int64_t line, const char *field, const cha
   buf_vprintf(&m, fmt, ap);
   ts_issue *e = &r->aIssue[r->nIssue++];
   e->line = line;
-  e->field = field ? arena_strdup(r->pArena, field) : NULL;
-  e->value =
-      value ? arena_strndup(r->pArena, value, cut_len(value, strlen(value), TS_VALUE_MAX)) : NULL;
-  e->rule = arena_strdup(r->pArena, rule);
-  e->message = arena_strdup(r->pArena, buf_str(&m));
+  e->field = field ? utf8_clean(r->pArena, field, strlen(field)) : NULL;
+  e->value = value ? utf8_clean(r->pArena, value, cut_len(value, strlen(value), TS_VALUE_MAX)) : NULL;
+  e->rule = utf8_clean(r->pArena, rule, strlen(rule));
+  e->message = utf8_clean(r->pArena, buf_str(&m), m.n);
   buf_free(&m);
 }
 

@@ -882,3 +882,26 @@ Test(tableschema, irve_dynamic_example_and_dep17_points_are_valid) {
   ts_report_free(&rep);
   ts_schema_free(s);
 }
+
+/* Found by fuzz/fuzz_csvload.c: a header label that is not UTF-8 was
+** quoted as is in the report, which then could not go out as JSON. */
+Test(tableschema, report_strings_are_always_utf8) {
+  ts_schema *s = schema_of("{\"fields\":[{\"name\":\"n\",\"type\":\"integer\"}]}");
+  const char *h[] = {"n", "\xff\xfe extra\xc3"};
+  ts_report rep;
+  ts_report_init(&rep, 0);
+  ts_header_check(s, h, 2, &rep);
+  cr_assert_geq(rep.nIssue, 1);
+  for (size_t i = 0; i < rep.nIssue; i++) {
+    json_t *j = json_string(rep.aIssue[i].message);
+    cr_assert_not_null(j, "message is not UTF-8: %s", rep.aIssue[i].message);
+    json_decref(j);
+    if (rep.aIssue[i].value) {
+      j = json_string(rep.aIssue[i].value);
+      cr_assert_not_null(j, "value is not UTF-8");
+      json_decref(j);
+    }
+  }
+  ts_report_free(&rep);
+  ts_schema_free(s);
+}
