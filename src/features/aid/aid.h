@@ -1,0 +1,105 @@
+/*
+** aid.h — the aid-programme feature (Advenir-like primes for charging
+** points): the pure rules, shared with the unit tests, and the handlers of
+** the route table in feature.c.
+**
+** A programme is data, kept in aid_programmes (migrations/001_aid.sql) and
+** edited by territory admins. Money is integer cents, a rate is basis
+** points (hundredths of a percent: 50 % = 5000), a date is "YYYY-MM-DD".
+** The rules below touch no database and allocate nothing.
+*/
+#ifndef GUICHET_AID_H
+#define GUICHET_AID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/http.h"
+
+#define AID_AMOUNT_MAX 100000000000LL /* 1 000 000 000,00 €: any larger amount is a typing error */
+#define AID_POINTS_MAX 1000000        /* charging points in one request or one programme */
+
+/* The numbers of a programme that the rules need. */
+typedef struct aid_rules {
+  int active;                /* 1 when the admin has the programme switched on */
+  int64_t rate_bp;           /* share of the eligible cost, 0..10000 (basis points) */
+  int64_t cap_cents;         /* cap per charging point */
+  int64_t bonus_cents;       /* bonus per point when it applies (0: no bonus) */
+  int64_t budget_cents;      /* envelope; 0: no envelope */
+  int64_t max_points;        /* points the programme funds at most; 0: no limit */
+  const char *opens_on;      /* first day requests are accepted, "YYYY-MM-DD" */
+  const char *closes_on;     /* last day, "YYYY-MM-DD", >= opens_on */
+  int64_t committed_cents;   /* already granted or reserved from the envelope */
+  int64_t committed_points;  /* points already granted or reserved */
+} aid_rules;
+
+/* The aid for a project: min(rate × cost, cap × points) + bonus × points
+** (bonus only when with_bonus), in cents, each product rounded down to the
+** cent. Zero points or zero cost give 0. Inputs must be within
+** AID_AMOUNT_MAX / AID_POINTS_MAX (asserted), so nothing overflows. */
+int64_t aid_amount(const aid_rules *p, int64_t cost_cents, int64_t points, int with_bonus);
+
+/* Why a programme takes no new request. */
+typedef enum aid_state {
+  AID_OPEN = 0,              /* open */
+  AID_INACTIVE,              /* switched off by an admin */
+  AID_NOT_YET,               /* today < opens_on */
+  AID_ENDED,                 /* today > closes_on */
+  AID_BUDGET,                /* envelope exhausted, or too small for the request */
+  AID_POINTS,                /* maximum number of points reached */
+} aid_state;
+
+/* Whether the programme accepts a new request of amount_cents for points on
+** day today ("YYYY-MM-DD"). With amount_cents = points = 0 it answers "does
+** it accept any request at all": a programme whose envelope is exactly
+** used up is closed, one with a cent left is open. With a request, it is
+** open when committed + requested <= budget and committed + points <= max:
+** a request that uses the envelope up exactly is accepted. */
+aid_state aid_status(const aid_rules *p, const char *today, int64_t amount_cents, int64_t points);
+
+/* The French sentence for a state (out, NUL-terminated, truncated to n);
+** "" for AID_OPEN. Dates come out as "01/09/2026". */
+void aid_state_reason(aid_state st, const aid_rules *p, char *out, size_t n);
+
+/* Parses a French-typed decimal with at most two decimals into hundredths:
+** "12 500,50" → 1250050, "37,5" → 3750, "960" → 96000. Accepts spaces
+** (also U+00A0 and U+202F) between digit groups, ',' or '.' as the decimal
+** mark and a trailing "€". Returns 0, or -1 (empty, other characters, more
+** than two decimals, above max). */
+int aid_parse_hundredths(const char *z, int64_t max, int64_t *out);
+
+/* A positive count of things ("12"): 0 and *out, or -1. */
+int aid_parse_count(const char *z, int64_t max, int64_t *out);
+
+/* 1 if z is a real calendar date "YYYY-MM-DD" (years 2000..2099). */
+int aid_date_valid(const char *z);
+
+/* Formats cents the French way into out: "12 500,00 €" (U+00A0 between
+** thousands and before the sign; "-" in front when negative). */
+void aid_format_euros(char *out, size_t n, int64_t cents);
+/* Formats a rate: 5000 → "50 %", 3750 → "37,5 %", 3725 → "37,25 %". */
+void aid_format_rate(char *out, size_t n, int64_t rate_bp);
+/* "2026-09-01" → "01/09/2026" (z copied as is when it is not a date). */
+void aid_format_date(char *out, size_t n, const char *z);
+
+/* programme_pages.c (back office) */
+void programmes_admin_page(req *r);
+void programme_new_page(req *r);
+void programme_new_post(req *r);
+void programme_edit_page(req *r);
+void programme_edit_post(req *r);
+
+/* public_pages.c */
+void programmes_page(req *r);
+void programme_page(req *r);
+
+/* The programme table's helpers shared by both page files (programme_pages.c). */
+/* Loads programme id into rules (strings in r's arena) and, when d is not
+** NULL, every column as display values under d. Returns 1, or 0 if absent. */
+int aid_programme_load(req *r, int64_t id, aid_rules *p, json_t *d);
+/* French label of a target code ("voirie_publique" → "Voirie publique"). */
+const char *aid_target_label(const char *code);
+/* Today in the server's time zone (the territory's), "YYYY-MM-DD". */
+void aid_today(char out[11]);
+
+#endif

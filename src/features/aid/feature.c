@@ -1,0 +1,93 @@
+/*
+** feature.c — the aid feature (issue #3, Advenir-like primes for charging
+** points), first slice: programmes as data edited in the back office
+** (programme_pages.c), their public pages with a simulator
+** (public_pages.c), and the rules (aid_rules.c). Dossiers, review and
+** budgets follow in later slices.
+**
+** Territory admins get "aid.admin"; superadmins have every capability.
+*/
+#include <string.h>
+
+#include "core/db.h"
+#include "core/feature.h"
+#include "features/aid/aid.h"
+
+#define AID_FORM_BODY (128 * 1024) /* a programme form: specification (64 KB at most) plus the other fields */
+
+static const struct route routes[] = {
+    {"GET", "/programmes", CAP_PUBLIC, 0, 0, programmes_page},
+    {"GET", "/programmes/:id", CAP_PUBLIC, 0, 0, programme_page},
+    {"GET", "/admin/programmes", "aid.admin", 0, 0, programmes_admin_page},
+    /* Before /admin/programmes/:id: the first matching entry wins. */
+    {"GET", "/admin/programmes/nouveau", "aid.admin", 0, 0, programme_new_page},
+    {"POST", "/admin/programmes/nouveau", "aid.admin", 0, AID_FORM_BODY, programme_new_post},
+    {"GET", "/admin/programmes/:id", "aid.admin", 0, 0, programme_edit_page},
+    {"POST", "/admin/programmes/:id", "aid.admin", 0, AID_FORM_BODY, programme_edit_post},
+    {0, 0, 0, 0, 0, 0},
+};
+
+static const struct grant grants[] = {
+    {"territory_admin", "aid.admin"},
+    {0, 0},
+};
+
+/* Demo programmes modelled on Advenir's targets (rates and caps from the
+** 2021-23 grids; see /work/shared/reference/aid-rules.md §2.2). They are
+** demonstration amounts, and each says so. */
+static void seed(void) {
+  static const struct {
+    const char *name, *target;
+    int64_t rate_bp, cap_cents, bonus_cents;
+    const char *bonus_label;
+    int64_t budget_cents, max_points;
+    const char *costs, *docs, *spec;
+  } demo[] = {
+      {"Résidentiel collectif — point de recharge individuel", "residentiel_collectif", 5000, 60000, 36000,
+       "pilotage intelligent", 50000000, 0,
+       "Fourniture et installation HT du point de recharge, raccordement à l’installation existante.",
+       "Devis signé et daté\nAttestation de vote en assemblée générale\nRIB du bénéficiaire",
+       "## Résidentiel collectif\n\nPrime pour l’installation d’un point de recharge individuel sur une place "
+       "de stationnement d’un immeuble collectif.\n\n*Montants de démonstration, à adapter* par "
+       "l’administrateur du territoire.\n\n- 50 % du coût HT éligible\n- plafond de 600 € par point\n"
+       "- bonus de 360 € par point si le point est piloté\n"},
+      {"Entreprises et flottes — recharge des véhicules de l’entreprise", "entreprises_flottes", 2000, 60000, 0, "",
+       30000000, 500,
+       "Fourniture et installation HT des points de recharge réservés à la flotte et aux salariés.",
+       "Devis signé et daté\nExtrait Kbis de moins de trois mois\nRIB de l’entreprise",
+       "## Entreprises et flottes\n\nPrime pour les points de recharge des véhicules de l’entreprise et de ses "
+       "salariés.\n\n*Montants de démonstration, à adapter.*\n\n- 20 % du coût HT éligible\n"
+       "- plafond de 600 € par point, 500 points au plus\n"},
+      {"Voirie publique — bornes sur le domaine public", "voirie_publique", 6000, 210000, 30000,
+       "borne à la demande", 100000000, 0,
+       "Fourniture et installation HT des points de recharge ouverts au public, raccordement compris.",
+       "Délibération de la collectivité\nDevis signé et daté\nPlan d’implantation\nRIB de la collectivité",
+       "## Voirie publique\n\nPrime pour les collectivités compétentes en voirie.\n\n*Montants de "
+       "démonstration, à adapter.*\n\n- 60 % du coût HT éligible\n- plafond de 2 100 € par point\n"
+       "- surprime de 300 € par point installé à la demande d’un riverain\n"},
+      {"Poids lourds — recharge des véhicules N2 et N3", "poids_lourds", 5000, 1500000, 0, "", 0, 1000,
+       "Fourniture et installation HT des points de recharge sur une aire d’au moins 10 m.",
+       "Devis signé et daté\nCertificats d’immatriculation des véhicules\nRIB du bénéficiaire",
+       "## Poids lourds\n\nPrime pour la recharge des camions électriques.\n\n*Montants de démonstration, "
+       "à adapter.*\n\n- 50 % du coût HT éligible\n- plafond de 15 000 € par point, 1 000 points au plus\n"},
+  };
+  char today[11];
+  aid_today(today);
+  char end[11] = "2027-12-31";
+  int64_t now = now_unix();
+  for (size_t i = 0; i < ARRAY_SIZE(demo); i++)
+    db_insert("INSERT INTO aid_programmes(name, target, rate_bp, cap_cents, bonus_cents, bonus_label,"
+              " eligible_costs, budget_cents, max_points, opens_on, closes_on, active, documents, spec_md,"
+              " created_at, updated_at) VALUES(?,?,?,?,?,?,?,nullif(?,0),nullif(?,0),?,?,1,?,?,?,?)",
+              NULL, "ttiiittiittttii", demo[i].name, demo[i].target, demo[i].rate_bp, demo[i].cap_cents,
+              demo[i].bonus_cents, demo[i].bonus_label, demo[i].costs, demo[i].budget_cents, demo[i].max_points,
+              "2025-01-01", strcmp(today, end) > 0 ? today : end, demo[i].docs, demo[i].spec, now, now);
+}
+
+const struct feature feature_aid = {
+    .name = "aid",
+    .routes = routes,
+    .grants = grants,
+    .init = NULL,
+    .seed = seed,
+};
