@@ -1,0 +1,109 @@
+/*
+** feature.c — the heat-network service (issue #4, after France Chaleur
+** Urbaine): network traces and figures for administrators, the public
+** eligibility test by address (page and /api/v1), contact requests routed
+** to the network's operator, and the operators' pipeline.
+**
+** Capabilities: "heat.admin" (territory administrators: networks, and every
+** request) and "heat.operate" (operators: the requests of their networks;
+** territory administrators too). The eligibility page, the API and the
+** contact form are public; the form is CSRF-checked like every form.
+*/
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/auth.h"
+#include "core/db.h"
+#include "core/feature.h"
+#include "core/geo.h"
+#include "core/log.h"
+#include "features/heat/heat_int.h"
+
+#define HEAT_FORM_BODY (64 * 1024)               /* the contact form: a comment of 2,000 characters and a dozen fields */
+#define HEAT_IMPORT_BODY (20 * 1024 * 1024 + 4096) /* a 20 MB GeoJSON (the national file is ~50 MB: import by region) */
+
+static const struct route routes[] = {
+    {"GET", "/admin/reseaux", "heat.admin", 0, 0, networks_page},
+    {"POST", "/admin/reseaux/import", "heat.admin", R_UPLOAD, HEAT_IMPORT_BODY, networks_import_post},
+    {"POST", "/admin/reseaux/chiffres", "heat.admin", R_UPLOAD, HEAT_IMPORT_BODY, networks_figures_post},
+    {"GET", "/admin/reseaux/:id", "heat.admin", 0, 0, network_page},
+    {"POST", "/admin/reseaux/:id", "heat.admin", 0, HEAT_FORM_BODY, network_post},
+    {"GET", "/eligibilite", CAP_PUBLIC, 0, 0, eligibility_page},
+    {"POST", "/eligibilite/demande", CAP_PUBLIC, 0, HEAT_FORM_BODY, request_post},
+    {"GET", "/api/v1/eligibility", CAP_PUBLIC, R_API, 0, eligibility_api},
+    {"GET", "/operateur/demandes", "heat.operate", 0, 0, requests_page},
+    {"GET", "/operateur/demandes/:id", "heat.operate", 0, 0, request_page},
+    {"POST", "/operateur/demandes/:id/statut", "heat.operate", 0, HEAT_FORM_BODY, request_status_post},
+    {0, 0, 0, 0, 0, 0},
+};
+
+static const struct grant grants[] = {
+    {"territory_admin", "heat.admin"},
+    {"territory_admin", "heat.operate"},
+    {"operator", "heat.operate"},
+    {0, 0},
+};
+
+int heat_sees_all(req *r) { return auth_can(r->me, "heat.admin"); }
+
+const char *heat_date(arena *a, int64_t t) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  char out[32];
+  if (t <= 0 || !localtime_r(&tt, &tm) || !strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm)) return "";
+  return arena_strdup(a, out);
+}
+
+/* ----------------------------------------------------------------- seed */
+
+/* The three networks of La Rochelle with their regulatory figures (arrêté
+** DPE 2026, tests/fixtures/heat/; CO2 in g/kWh). Their traces are read from
+** the test fixture when the server runs from the repository; without it the
+** networks exist but the eligibility test finds none of them. */
+static const struct {
+  const char *sncu, *name, *op;
+  double co2, acv, enrr;
+  const char *year;
+} seed_networks[] = {
+    {"1701C", "Villeneuve les Salines", "SALINES ENERGIES SERVICES (ENGIE SOLUTIONS)", 49, 84, 73.5, "Moyenne"},
+    {"1703C", "Réseau de Aytré", "DALKIA La Rochelle", 41, 64, 83.5, "Moyenne"},
+    {"1704C", "Port Neuf Mireuil Énergie", "PNME (DALKIA)", 14, 20, 96.3, "2024"},
+};
+#define SEED_TRACES "tests/fixtures/geo/reseaux_la_rochelle.geojson"
+
+static void seed(void) {
+  int64_t now = now_unix();
+  char pw[21];
+  static const char alpha[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  for (int i = 0; i < 16; i++) pw[i] = alpha[randombytes_uniform(sizeof alpha - 1)];
+  memcpy(pw + 16, "-7a!", 5);
+  int64_t op = auth_user_create("operateur@guichet.localhost", pw, "active", "operator", NULL);
+  if (op > 0) printf("  %-32s %-22s %s\n", "operateur@guichet.localhost", "exploitant (1701C)", pw);
+  for (size_t i = 0; i < sizeof seed_networks / sizeof seed_networks[0]; i++)
+    db_run("INSERT INTO heat_networks(sncu_id, name, operator_name, co2_g_kwh, co2_acv_g_kwh,"
+           " renewable_pct, figures_year, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?)"
+           " ON CONFLICT(sncu_id) DO NOTHING",
+           "tttdddtii", seed_networks[i].sncu, seed_networks[i].name, seed_networks[i].op,
+           seed_networks[i].co2, seed_networks[i].acv, seed_networks[i].enrr, seed_networks[i].year, now, now);
+  if (op > 0) db_run("UPDATE heat_networks SET operator_user_id=? WHERE sncu_id='1701C'", "i", op);
+  FILE *fp = fopen(SEED_TRACES, "rb");
+  if (!fp) return;
+  buf b = {0};
+  char chunk[8192];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&b, chunk, n);
+  fclose(fp);
+  if (geo_import_geojson(HEAT_LAYER_LINES, buf_str(&b), b.n, GEO_WGS84, "id", GEO_REPLACE, NULL) < 0)
+    log_error("heat", "seed: traces of %s not imported", SEED_TRACES);
+  buf_free(&b);
+}
+
+const struct feature feature_heat = {
+    .name = "heat",
+    .routes = routes,
+    .grants = grants,
+    .init = NULL,
+    .seed = seed,
+};
