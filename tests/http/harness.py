@@ -26,7 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.environ.get("GUICHET_BIN", os.path.join(ROOT, "build", "guichet"))
 if not os.path.isabs(BIN):
     BIN = os.path.join(ROOT, BIN)
-PASSWORDS = os.path.join(ROOT, "build", "common-passwords.txt")
+# The list is built beside the binary (build/ or build-asan/).
+PASSWORDS = os.path.join(os.path.dirname(BIN), "common-passwords.txt")
 
 GOOD_PASSWORD = "Correct-Horse-42!"
 
