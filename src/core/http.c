@@ -1139,7 +1139,7 @@ int http_start(const http_opts *o, int *bound) {
       MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO, (uint16_t)o->port, NULL,
       NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)config_int("conn_timeout"), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+      (unsigned)config_int("conn_timeout"), MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
       NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,

@@ -46,105 +46,106 @@ int64_t account_org_of(int64_t uid, int *owner) {
   return org;
 }
 
-/* What is still missing before the account is complete, as a JSON array of
-** French sentences (empty when complete). */
-static json_t *missing_items(int64_t uid) {
-  json_t *m = json_array();
-  db_stmt *s = db_query("SELECT civility, last_name, first_name, phone FROM users WHERE id=?", "i", uid);
+/* What a page needs to know of an account, read in three statements. */
+typedef struct acct {
+  int personal_ok;           /* civility, names and phone filled in */
+  int64_t org;               /* organisation id, 0 if none */
+  int owner;                 /* owner of that organisation */
+  int has_doc[2];            /* a document of each kind in doc_kinds */
+} acct;
+
+/* Reads the account; fills the personal ("p") and company ("c") objects and
+** the document list when they are given. */
+static void acct_load(int64_t uid, acct *a, json_t *p, json_t *c, json_t *docs) {
+  memset(a, 0, sizeof *a);
+  db_stmt *s = db_query("SELECT u.civility, u.last_name, u.first_name, u.phone, u.qualification, u.email,"
+                        " m.org_id, m.role, o.siret, o.kind, o.name, o.address, o.postcode, o.city,"
+                        " o.contact_email, o.contact_phone"
+                        " FROM users u LEFT JOIN org_members m ON m.user_id=u.id"
+                        " LEFT JOIN organisations o ON o.id=m.org_id WHERE u.id=?", "i", uid);
   if (db_step(s) == DB_ROW) {
-    int personal = 1;
+    static const char *const pk[] = {"civility", "last_name", "first_name", "phone", "qualification", "email"};
+    static const char *const ck[] = {"siret", "kind", "name", "address", "postcode", "city", "contact_email",
+                                     "contact_phone"};
+    a->personal_ok = 1;
     for (int i = 0; i < 4; i++)
-      if (db_is_null(s, i) || !*db_text(s, i)) personal = 0;
-    if (!personal) json_array_append_new(m, json_string(_("Vos informations personnelles (civilité, nom, prénom, téléphone)")));
+      if (db_is_null(s, i) || !*db_text(s, i)) a->personal_ok = 0;
+    if (p)
+      for (int i = 0; i < 6; i++) json_object_set_new(p, pk[i], json_string(db_is_null(s, i) ? "" : db_text(s, i)));
+    if (!db_is_null(s, 6)) {
+      a->org = db_int(s, 6);
+      a->owner = !strcmp(db_text(s, 7), "owner");
+      if (c)
+        for (int i = 0; i < 8; i++) json_object_set_new(c, ck[i], json_string(db_is_null(s, 8 + i) ? "" : db_text(s, 8 + i)));
+    }
   }
   db_done(s);
-  int64_t org = account_org_of(uid, NULL);
-  if (!org) {
-    json_array_append_new(m, json_string(_("Les informations de votre entreprise (SIRET, raison sociale, adresse)")));
-    json_array_append_new(m, json_string(doc_label("kbis")));
-    json_array_append_new(m, json_string(doc_label("identity")));
-    return m;
+  if (!a->org) return;
+  s = db_query("SELECT d.id, d.kind, d.filename, d.size, coalesce(u.email, '') FROM documents d"
+               " LEFT JOIN users u ON u.id=d.user_id WHERE d.org_id=? ORDER BY d.kind, d.created_at DESC", "i", a->org);
+  while (db_step(s) == DB_ROW) {
+    const char *kind = db_text(s, 1);
+    for (int i = 0; doc_kinds[i]; i++)
+      if (!strcmp(kind, doc_kinds[i])) a->has_doc[i] = 1;
+    if (!docs) continue;
+    json_t *doc = json_object();
+    json_object_set_new(doc, "id", json_integer(db_int(s, 0)));
+    json_object_set_new(doc, "label", json_string(doc_label(kind)));
+    json_object_set_new(doc, "filename", json_string(db_text(s, 2)));
+    json_object_set_new(doc, "size_kb", json_integer((db_int(s, 3) + 1023) / 1024));
+    json_object_set_new(doc, "by", json_string(db_text(s, 4)));
+    json_array_append_new(docs, doc);
   }
+  db_done(s);
+}
+
+/* What is still missing before the account is complete, as a JSON array of
+** French sentences (empty when complete). */
+static json_t *missing_of(const acct *a) {
+  json_t *m = json_array();
+  if (!a->personal_ok)
+    json_array_append_new(m, json_string(_("Vos informations personnelles (civilité, nom, prénom, téléphone)")));
+  if (!a->org)
+    json_array_append_new(m, json_string(_("Les informations de votre entreprise (SIRET, raison sociale, adresse)")));
   for (int i = 0; doc_kinds[i]; i++)
-    if (!db_get_int(0, "SELECT count(*) FROM documents WHERE org_id=? AND kind=?", "it", org, doc_kinds[i]))
-      json_array_append_new(m, json_string(doc_label(doc_kinds[i])));
+    if (!a->has_doc[i]) json_array_append_new(m, json_string(doc_label(doc_kinds[i])));
   return m;
 }
 
 int account_is_complete(int64_t uid) {
-  json_t *m = missing_items(uid);
-  int complete = json_array_size(m) == 0;
-  json_decref(m);
-  return complete;
+  acct a;
+  acct_load(uid, &a, NULL, NULL, NULL);
+  return a.personal_ok && a.org && a.has_doc[0] && a.has_doc[1];
 }
 
-/* Fills d with everything the Mon compte page shows. */
-static void account_data(req *r, json_t *d, int with_values) {
-  int64_t uid = r->me->id;
-  json_object_set_new(d, "nav_account", json_true());
-  json_object_set_new(d, "totp", json_boolean(r->me->totp));
-  json_t *missing = missing_items(uid);
-  json_object_set_new(d, "complete", json_boolean(json_array_size(missing) == 0));
-  json_object_set_new(d, "missing", missing);
-  json_t *civ = json_array();
-  for (int i = 0; civilities[i]; i++) json_array_append_new(civ, json_string(civilities[i]));
+/* The organisation kinds for the select, with the current one selected. */
+static json_t *kinds_json(const char *cur_kind) {
   json_t *kinds = json_array();
-  for (int i = 0; org_kinds[i]; i++) json_array_append_new(kinds, json_string(org_kinds[i]));
-  json_t *p = json_object();
-  db_stmt *s = db_query("SELECT civility, last_name, first_name, phone, qualification, email FROM users WHERE id=?",
-                        "i", uid);
-  if (db_step(s) == DB_ROW) {
-    static const char *const keys[] = {"civility", "last_name", "first_name", "phone", "qualification", "email"};
-    for (int i = 0; i < 6; i++) json_object_set_new(p, keys[i], json_string(db_is_null(s, i) ? "" : db_text(s, i)));
-  }
-  db_done(s);
-  json_t *c = json_object();
-  int owner = 0;
-  int64_t org = account_org_of(uid, &owner);
-  json_object_set_new(d, "has_org", json_boolean(org != 0));
-  json_object_set_new(d, "org_owner", json_boolean(owner || !org));
-  if (org) {
-    s = db_query("SELECT siret, kind, name, address, postcode, city, contact_email, contact_phone "
-                 "FROM organisations WHERE id=?", "i", org);
-    if (db_step(s) == DB_ROW) {
-      static const char *const keys[] = {"siret", "kind", "name", "address", "postcode", "city",
-                                         "contact_email", "contact_phone"};
-      for (int i = 0; i < 8; i++) json_object_set_new(c, keys[i], json_string(db_text(s, i)));
-    }
-    db_done(s);
-    json_t *docs = json_array();
-    s = db_query("SELECT d.id, d.kind, d.filename, d.size, d.created_at, coalesce(u.email, '') FROM documents d "
-                 "LEFT JOIN users u ON u.id=d.user_id WHERE d.org_id=? ORDER BY d.kind, d.created_at DESC", "i", org);
-    while (db_step(s) == DB_ROW) {
-      json_t *doc = json_object();
-      json_object_set_new(doc, "id", json_integer(db_int(s, 0)));
-      json_object_set_new(doc, "label", json_string(doc_label(db_text(s, 1))));
-      json_object_set_new(doc, "filename", json_string(db_text(s, 2)));
-      json_object_set_new(doc, "size_kb", json_integer((db_int(s, 3) + 1023) / 1024));
-      json_object_set_new(doc, "by", json_string(db_text(s, 5)));
-      json_array_append_new(docs, doc);
-    }
-    db_done(s);
-    json_object_set_new(d, "documents", docs);
-  }
-  json_t *kinds_sel = json_array();
-  const char *cur_kind = json_string_value(json_object_get(c, "kind"));
   for (int i = 0; org_kinds[i]; i++) {
     json_t *k = json_object();
     json_object_set_new(k, "value", json_string(org_kinds[i]));
     if (cur_kind && !strcmp(cur_kind, org_kinds[i])) json_object_set_new(k, "selected", json_true());
-    json_array_append_new(kinds_sel, k);
+    json_array_append_new(kinds, k);
   }
-  json_decref(kinds);
-  json_decref(civ);
-  json_object_set_new(d, "org_kinds", kinds_sel);
-  if (with_values) {
-    json_object_set_new(d, "p", p);
-    json_object_set_new(d, "c", c);
-  } else {
-    json_decref(p);
-    json_decref(c);
-  }
+  return kinds;
+}
+
+/* Fills d with everything the Mon compte page shows. */
+static void account_data(req *r, json_t *d) {
+  json_t *p = json_object(), *c = json_object(), *docs = json_array();
+  acct a;
+  acct_load(r->me->id, &a, p, c, docs);
+  json_t *missing = missing_of(&a);
+  json_object_set_new(d, "nav_account", json_true());
+  json_object_set_new(d, "totp", json_boolean(r->me->totp));
+  json_object_set_new(d, "complete", json_boolean(json_array_size(missing) == 0));
+  json_object_set_new(d, "missing", missing);
+  json_object_set_new(d, "has_org", json_boolean(a.org != 0));
+  json_object_set_new(d, "org_owner", json_boolean(a.owner || !a.org));
+  json_object_set_new(d, "documents", docs);
+  json_object_set_new(d, "org_kinds", kinds_json(json_string_value(json_object_get(c, "kind"))));
+  json_object_set_new(d, "p", p);
+  json_object_set_new(d, "c", c);
 }
 
 /* The civility radio buttons checked from d.p.civility. */
@@ -156,7 +157,7 @@ static void civility_flags(json_t *d) {
 
 void account_page(req *r) {
   json_t *d = json_object();
-  account_data(r, d, 1);
+  account_data(r, d);
   civility_flags(d);
   res_page(r, 200, "account/account", d);
 }
@@ -164,7 +165,7 @@ void account_page(req *r) {
 /* Re-shows the page with one form's typed values and errors. */
 static void account_redisplay(req *r, form *f, const char *which) {
   json_t *d = json_object();
-  account_data(r, d, 1);
+  account_data(r, d);
   json_t *vals = json_deep_copy(json_object_get(f->data, "f"));
   json_object_set_new(d, which, vals); /* the typed values replace the stored ones */
   json_object_set(d, "err", json_object_get(f->data, "err"));
