@@ -546,7 +546,8 @@ void res_page(req *r, int status, const char *tmpl, json_t *data) {
 
 void res_json(req *r, int status, json_t *data) {
   buf_reset(&r->body);
-  char *s = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+  /* 12 significant digits: centimetres and 1e-7° survive, binary noise does not. */
+  char *s = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12));
   if (s) buf_puts(&r->body, s);
   free(s);
   json_decref(data);
