@@ -6,7 +6,7 @@ import time
 from harness import GOOD_PASSWORD, totp
 
 SERVER_CONFIG = {"session_idle": 2, "session_absolute": 4, "login_max_per_ip": 3,
-                 "login_max_per_account": 100, "require_2fa_staff": 1}
+                 "login_max_per_account": 100, "require_2fa_staff": 1, "conn_timeout": 2}
 
 
 def test_idle_session_expires(srv):
@@ -60,3 +60,18 @@ def test_throttling_per_ip(srv):
     srv.add_user("victim@exemple.fr", "applicant")
     r = c.post("/connexion", {"email": "victim@exemple.fr", "password": GOOD_PASSWORD})
     assert r.status == 429 and "Trop de tentatives" in r.text
+
+
+def test_idle_connection_is_closed(srv):
+    """A client that connects and sends nothing (or half a request) holds no
+    thread and no memory for long: libmicrohttpd closes it after
+    conn_timeout seconds (it has no hook to send a 408 first)."""
+    import socket
+    for first in (b"", b"GET /connexion HTTP/1.1\r\nHost: x\r\n"):
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        if first:
+            s.sendall(first)
+        t0 = time.time()
+        data = s.recv(100)
+        s.close()
+        assert data == b"" and 1.5 < time.time() - t0 < 6, (data, time.time() - t0)
