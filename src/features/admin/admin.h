@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/db.h"
+#include "core/form.h"
 #include "core/http.h"
 
 #define ADMIN_USERS_PER_PAGE 50   /* rows on /admin/utilisateurs */
@@ -39,6 +40,15 @@ int64_t admin_pager(json_t *d, int64_t total, int64_t page, int64_t per, const c
 /* Marks which item of the admin menu is current ("users", "audit",
 ** "outbox"). */
 void admin_nav(json_t *d, const char *current);
+
+/* Answers 500 with a French "try again" page (a database step failed). */
+void admin_db_failed(req *r);
+
+/* Ends a filtered list page: stores list under key in d; on a failed
+** database step (rc != DB_DONE) answers 500 and drops d; otherwise adds
+** the form's values and errors and renders tmpl. d is consumed. */
+void admin_list_render(req *r, json_t *d, form *f, const char *key, json_t *list, int rc,
+                       const char *tmpl);
 
 /* Appends to b the LIKE pattern matching text that contains z, with % _
 ** and \ escaped for "ESCAPE '\'". */

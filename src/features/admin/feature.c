@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/feature.h"
+#include "core/i18n.h"
 #include "features/admin/admin.h"
 
 #define ADMIN_FORM_BODY (16 * 1024) /* the admin forms are a few checkboxes and a token */
@@ -94,6 +95,22 @@ void admin_nav(json_t *d, const char *current) {
   json_t *n = json_object();
   json_object_set_new(n, current, json_true());
   json_object_set_new(d, "nav", n);
+}
+
+void admin_db_failed(req *r) {
+  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
+}
+
+void admin_list_render(req *r, json_t *d, form *f, const char *key, json_t *list, int rc,
+                       const char *tmpl) {
+  json_object_set_new(d, key, list);
+  if (rc != DB_DONE) {
+    json_decref(d);
+    admin_db_failed(r);
+    return;
+  }
+  form_into(f, d);
+  res_page(r, 200, tmpl, d);
 }
 
 void admin_like_contains(buf *b, const char *z) {

@@ -34,10 +34,6 @@
 #include "core/i18n.h"
 #include "features/admin/admin.h"
 
-static void db_failed(req *r) {
-  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-}
-
 /* n decimal digits at z as a number, or -1. */
 static int digits(const char *z, int n) {
   int v = 0;
@@ -152,7 +148,7 @@ void audit_page(req *r) {
   db_done(s);
   if (rc != DB_ROW) {
     json_decref(d);
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   const char *keep[] = {"utilisateur", zUser, "action", zAction, "objet", zObject, "du", zFrom, "au", zTo, NULL};
@@ -182,14 +178,7 @@ void audit_page(req *r) {
     json_array_append_new(list, e);
   }
   db_done(s);
-  json_object_set_new(d, "entries", list);
-  if (rc != DB_DONE) {
-    json_decref(d);
-    db_failed(r);
-    return;
-  }
-  form_into(&f, d);
-  res_page(r, 200, "admin/audit", d);
+  admin_list_render(r, d, &f, "entries", list, rc, "admin/audit");
 }
 
 void audit_verify_page(req *r) {
@@ -254,7 +243,7 @@ void outbox_page(req *r) {
   db_done(s);
   if (rc != DB_ROW) {
     json_decref(d);
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   const char *keep[] = {"q", q, NULL};
@@ -278,14 +267,7 @@ void outbox_page(req *r) {
     json_array_append_new(list, m);
   }
   db_done(s);
-  json_object_set_new(d, "messages", list);
-  if (rc != DB_DONE) {
-    json_decref(d);
-    db_failed(r);
-    return;
-  }
-  form_into(&f, d);
-  res_page(r, 200, "admin/outbox", d);
+  admin_list_render(r, d, &f, "messages", list, rc, "admin/outbox");
 }
 
 /* The http(s) links of a plain-text body, in order, so that the page can
@@ -367,7 +349,7 @@ void outbox_message_page(req *r) {
   json_object_set_new(d, "m", m);
   if (audit_log(r->me->id, "admin.outbox_read", arena_printf(r->a, "outbox:%lld", (long long)id), r->ip, "") < 0) {
     json_decref(d);
-    db_failed(r); /* no trace, no reading */
+    admin_db_failed(r); /* no trace, no reading */
     return;
   }
   res_page(r, 200, "admin/outbox_message", d);

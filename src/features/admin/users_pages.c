@@ -105,10 +105,6 @@ static const char *full_name(arena *a, const char *first, const char *last) {
   return arena_printf(a, "%s%s%s", first, *first && *last ? " " : "", last);
 }
 
-static void db_failed(req *r) {
-  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-}
-
 void admin_home_page(req *r) { res_redirect(r, "/admin/utilisateurs"); }
 
 /* ----------------------------------------------------------------- list */
@@ -175,7 +171,7 @@ void users_page(req *r) {
   db_done(s);
   if (rc != DB_ROW) {
     json_decref(d);
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   const char *keep[] = {"q", q, "role", role, "statut", st, NULL};
@@ -203,14 +199,7 @@ void users_page(req *r) {
     json_array_append_new(list, u);
   }
   db_done(s);
-  json_object_set_new(d, "users", list);
-  if (rc != DB_DONE) {
-    json_decref(d);
-    db_failed(r);
-    return;
-  }
-  form_into(&f, d);
-  res_page(r, 200, "admin/users", d);
+  admin_list_render(r, d, &f, "users", list, rc, "admin/users");
 }
 
 /* --------------------------------------------------------------- detail */
@@ -306,7 +295,7 @@ void user_roles_post(req *r) {
     return;
   }
   if (db_begin_write() != 0) {
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   int have[MAX_ROLES];
@@ -339,7 +328,7 @@ void user_roles_post(req *r) {
       audit_log(r->me->id, "admin.user_roles", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, detail) < 0 ||
       db_commit() != 0) {
     db_rollback();
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   res_flash(r, _("Les rôles sont enregistrés."));
@@ -389,7 +378,7 @@ void user_status_post(req *r) {
     return;
   }
   if (db_begin_write() != 0) {
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   db_stmt *s = db_query("SELECT email, status, confirmed_at IS NOT NULL FROM users WHERE id=?", "i", uid);
@@ -422,7 +411,7 @@ void user_status_post(req *r) {
   if (rc != DB_DONE ||
       audit_log(r->me->id, "admin.user_status", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, detail) < 0) {
     db_rollback();
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   /* The notice joins the transaction. mail_send refuses an address it
@@ -430,7 +419,7 @@ void user_status_post(req *r) {
   ** administrator is told that the person was not warned. */
   int64_t mail = status_mail(email, disable);
   if (db_commit() != 0) {
-    db_failed(r);
+    admin_db_failed(r);
     return;
   }
   if (mail < 0)
