@@ -236,3 +236,5 @@ int audit_verify(buf *out) {
   if (own) db_commit();
   return problems;
 }
+
+const char *audit_user(arena *a, int64_t uid) { return arena_printf(a, "user:%lld", (long long)uid); }

@@ -22,6 +22,9 @@
 int64_t audit_log(int64_t user_id, const char *action, const char *object, const char *ip,
                   const char *detail);
 
+/* The audit object naming a user, "user:ID", allocated in a. */
+const char *audit_user(arena *a, int64_t uid);
+
 /* Walks the whole chain. Returns 0 when intact; otherwise the number of
 ** problems, each described on one line in out (French): "entrée 42 modifiée
 ** (empreinte attendue …)", "entrée 43 supprimée (les entrées 42 et 44 ne se

@@ -201,7 +201,7 @@ void personal_post(req *r) {
   db_run("UPDATE users SET civility=?, last_name=?, first_name=?, phone=?, qualification=? WHERE id=?", "ttttti",
          form_get(&f, "civility"), form_get(&f, "last_name"), form_get(&f, "first_name"), form_get(&f, "phone"),
          form_get(&f, "qualification"), r->me->id);
-  audit_log(r->me->id, "account.personal_update", arena_printf(r->a, "user:%lld", (long long)r->me->id), r->ip, "");
+  audit_log(r->me->id, "account.personal_update", audit_user(r->a, r->me->id), r->ip, "");
   res_flash(r, _("Vos informations personnelles sont enregistrées."));
   res_redirect(r, "/compte");
 }
@@ -429,7 +429,7 @@ void org_member_post(req *r) {
   db_run("INSERT INTO org_members(org_id, user_id, role, added_at) VALUES(?,?,?,?)", "iiti", org, uid,
          form_get(&f, "role"), now_unix());
   audit_log(r->me->id, "account.member_add", arena_printf(r->a, "org:%lld", (long long)org), r->ip,
-            arena_printf(r->a, "user:%lld", (long long)uid));
+            audit_user(r->a, uid));
   res_flash(r, _("Le membre est ajouté."));
   res_redirect(r, "/compte/organisation");
 }
@@ -455,7 +455,7 @@ void org_member_delete_post(req *r) {
   }
   db_run("DELETE FROM org_members WHERE org_id=? AND user_id=?", "ii", org, uid);
   audit_log(r->me->id, "account.member_remove", arena_printf(r->a, "org:%lld", (long long)org), r->ip,
-            arena_printf(r->a, "user:%lld", (long long)uid));
+            audit_user(r->a, uid));
   res_flash(r, _("Le membre est retiré."));
   res_redirect(r, uid == r->me->id ? "/compte" : "/compte/organisation");
 }

@@ -120,7 +120,7 @@ void signup_post(req *r) {
   int64_t uid = auth_user_create(email, pw, "pending", "applicant", &dup);
   if (uid > 0) {
     account_mail_token(uid, email, "confirm");
-    audit_log(uid, "user.signup", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+    audit_log(uid, "user.signup", audit_user(r->a, uid), r->ip, "");
   } else if (dup) {
     buf b = {0};
     buf_printf(&b,
@@ -149,7 +149,7 @@ void confirm_page(req *r) {
   token_use(tok);
   db_run("UPDATE users SET status='active', confirmed_at=? WHERE id=? AND status='pending'", "ii",
          now_unix(), uid);
-  audit_log(uid, "user.confirm", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+  audit_log(uid, "user.confirm", audit_user(r->a, uid), r->ip, "");
   res_flash(r, _("Votre adresse est confirmée : vous pouvez vous connecter."));
   res_redirect(r, "/connexion");
 }
@@ -198,7 +198,7 @@ void login_post(req *r) {
   int ok = password_verify(uid ? hash : dummy_hash(), pw ? pw : "") && uid;
   if (!ok) {
     auth_login_failed(r, email);
-    audit_log(uid, "user.login_failed", uid ? arena_printf(r->a, "user:%lld", (long long)uid) : "", r->ip, email);
+    audit_log(uid, "user.login_failed", uid ? audit_user(r->a, uid) : "", r->ip, email);
     login_fail(r, &f, 401, _("Adresse e-mail ou mot de passe incorrect."));
     return;
   }
@@ -221,7 +221,7 @@ void login_post(req *r) {
     res_redirect(r, arena_printf(r->a, "/connexion/2fa?suite=%s", next));
     return;
   }
-  audit_log(uid, "user.login", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+  audit_log(uid, "user.login", audit_user(r->a, uid), r->ip, "");
   res_redirect(r, next);
 }
 
@@ -246,7 +246,7 @@ static int second_factor_ok(req *r, int64_t uid, const char *code, const char *r
     db_run("UPDATE recovery_codes SET used_at=? WHERE user_id=? AND code_hash=? AND used_at IS NULL",
            "iit", now_unix(), uid, h);
     if (db_changes() == 1) {
-      audit_log(uid, "user.recovery_code_used", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+      audit_log(uid, "user.recovery_code_used", audit_user(r->a, uid), r->ip, "");
       return 1;
     }
     return 0;
@@ -275,7 +275,7 @@ void login2fa_post(req *r) {
   if (throttled) msg = throttled;
   else if (!second_factor_ok(r, uid, form_get(&f, "code"), form_get(&f, "recovery"))) {
     auth_login_failed(r, email ? email : "");
-    audit_log(uid, "user.2fa_failed", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+    audit_log(uid, "user.2fa_failed", audit_user(r->a, uid), r->ip, "");
     msg = _("Code incorrect ou expiré : saisissez le code à 6 chiffres affiché maintenant par votre application.");
   }
   if (msg) {
@@ -288,14 +288,14 @@ void login2fa_post(req *r) {
   }
   auth_login_succeeded(email ? email : "");
   auth_mfa_done(r);
-  audit_log(uid, "user.login", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "2fa");
+  audit_log(uid, "user.login", audit_user(r->a, uid), r->ip, "2fa");
   res_redirect(r, safe_next(form_get(&f, "suite")));
 }
 
 void logout_post(req *r) {
   int64_t uid = r->me ? r->me->id : r->pending_uid;
   auth_logout(r);
-  audit_log(uid, "user.logout", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+  audit_log(uid, "user.logout", audit_user(r->a, uid), r->ip, "");
   res_flash(r, _("Vous êtes déconnecté."));
   res_redirect(r, "/");
 }
@@ -321,7 +321,7 @@ void forgot_post(req *r) {
                                  "AND expires_at>?", "ii", uid, now_unix() + RESET_TTL - 900);
   if (uid && recent < 3) {
     account_mail_token(uid, email, "reset");
-    audit_log(uid, "user.reset_requested", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+    audit_log(uid, "user.reset_requested", audit_user(r->a, uid), r->ip, "");
   }
   json_t *d = json_object();
   json_object_set_new(d, "email", json_string(email));
@@ -372,7 +372,7 @@ void reset_post(req *r) {
          " confirmed_at=coalesce(confirmed_at, ?) WHERE id=?", "tii", hash, now_unix(), uid);
   db_run("DELETE FROM sessions WHERE user_id=?", "i", uid);
   auth_login_succeeded(email);
-  audit_log(uid, "user.password_reset", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+  audit_log(uid, "user.password_reset", audit_user(r->a, uid), r->ip, "");
   res_flash(r, _("Votre mot de passe est changé : connectez-vous avec le nouveau."));
   res_redirect(r, "/connexion");
 }
@@ -411,7 +411,7 @@ void password_post(req *r) {
   }
   db_run("UPDATE users SET password_hash=? WHERE id=?", "ti", nh, r->me->id);
   auth_end_other_sessions(r, r->me->id);
-  audit_log(r->me->id, "user.password_change", arena_printf(r->a, "user:%lld", (long long)r->me->id), r->ip, "");
+  audit_log(r->me->id, "user.password_change", audit_user(r->a, r->me->id), r->ip, "");
   mail_send(r->me->email, _("Votre mot de passe a été changé"),
             _("Bonjour,\n\nLe mot de passe de votre compte vient d’être changé et vos autres sessions "
               "ont été fermées. Si ce n’est pas vous, réinitialisez-le tout de suite avec « Mot de passe "
@@ -487,7 +487,7 @@ void totp_post(req *r) {
     db_run("INSERT INTO recovery_codes(user_id, code_hash) VALUES(?,?)", "it", r->me->id, h);
     json_array_append_new(list, json_string(codes[i]));
   }
-  audit_log(r->me->id, "user.2fa_enabled", arena_printf(r->a, "user:%lld", (long long)r->me->id), r->ip, "");
+  audit_log(r->me->id, "user.2fa_enabled", audit_user(r->a, r->me->id), r->ip, "");
   db_commit();
   mail_send(r->me->email, _("Connexion en deux étapes activée"),
             _("Bonjour,\n\nLa connexion en deux étapes est maintenant active sur votre compte. Si ce "
@@ -519,7 +519,7 @@ void totp_disable_post(req *r) {
   }
   db_run("UPDATE users SET totp_secret=NULL, totp_pending=NULL WHERE id=?", "i", r->me->id);
   db_run("DELETE FROM recovery_codes WHERE user_id=?", "i", r->me->id);
-  audit_log(r->me->id, "user.2fa_disabled", arena_printf(r->a, "user:%lld", (long long)r->me->id), r->ip, "");
+  audit_log(r->me->id, "user.2fa_disabled", audit_user(r->a, r->me->id), r->ip, "");
   res_flash(r, _("La connexion en deux étapes est désactivée."));
   res_redirect(r, "/compte");
 }

@@ -97,7 +97,7 @@ void export_get(req *r) {
     res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
     return;
   }
-  audit_log(uid, "user.export", arena_printf(r->a, "user:%lld", (long long)uid), r->ip, "");
+  audit_log(uid, "user.export", audit_user(r->a, uid), r->ip, "");
   res_file(r, path, "application/zip", "mes-donnees-guichet.zip");
 }
 
@@ -152,7 +152,7 @@ void delete_post(req *r) {
     db_run("DELETE FROM organisations WHERE id=?", "i", org); /* members and documents cascade */
   }
   db_run("DELETE FROM users WHERE id=?", "i", uid); /* sessions, roles, tokens, codes cascade */
-  audit_log(uid, "user.delete", arena_printf(r->a, "user:%lld", (long long)uid), r->ip,
+  audit_log(uid, "user.delete", audit_user(r->a, uid), r->ip,
             org && others == 0 ? "avec l’entreprise" : "");
   if (db_commit() != 0) {
     json_decref(hashes);
