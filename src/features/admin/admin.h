@@ -27,16 +27,6 @@ const char *admin_date(arena *a, int64_t t, const char *none);
 ** when absent. */
 const char *admin_arg(req *r, const char *name);
 
-/* The page asked for in the "page" query argument, 1 when absent or not a
-** positive number. */
-int64_t admin_page_arg(req *r);
-
-/* Adds "pager" to d: {"page", "pages", "total", "prev"?, "next"?, "keep":
-** [{"name", "value"}]} for templates/pager.html. page is clamped to the
-** last page (returned); keep lists the filters the links carry, as
-** name/value pairs ending with NULL (empty values are left out). */
-int64_t admin_pager(json_t *d, int64_t total, int64_t page, int64_t per, const char *const *keep);
-
 /* Marks which item of the admin menu is current ("users", "audit",
 ** "outbox"). */
 void admin_nav(json_t *d, const char *current);
@@ -49,10 +39,6 @@ void admin_db_failed(req *r);
 ** the form's values and errors and renders tmpl. d is consumed. */
 void admin_list_render(req *r, json_t *d, form *f, const char *key, json_t *list, int rc,
                        const char *tmpl);
-
-/* Appends to b the LIKE pattern matching text that contains z, with % _
-** and \ escaped for "ESCAPE '\'". */
-void admin_like_contains(buf *b, const char *z);
 
 /* A query's WHERE clause, put together from fixed SQL fragments chosen by
 ** which filters are present — never from input — with the values bound to

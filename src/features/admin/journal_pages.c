@@ -32,6 +32,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "features/admin/admin.h"
 
 /* n decimal digits at z as a number, or -1. */
@@ -152,7 +153,7 @@ void audit_page(req *r) {
     return;
   }
   const char *keep[] = {"utilisateur", zUser, "action", zAction, "objet", zObject, "du", zFrom, "au", zTo, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
   s = admin_query_prep(&w,
                        "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
                        " coalesce(a.ip, ''), coalesce(a.detail, '') FROM audit a LEFT JOIN users u ON u.id = a.user_id",
@@ -232,7 +233,7 @@ void outbox_page(req *r) {
   admin_query w = {0};
   if (*q) {
     buf b = {0};
-    admin_like_contains(&b, q);
+    listing_like_contains(&b, q);
     admin_query_and(&w, "o.to_addr LIKE ? ESCAPE '\\'");
     admin_query_text(&w, arena_strdup(r->a, buf_str(&b)));
     buf_free(&b);
@@ -247,7 +248,7 @@ void outbox_page(req *r) {
     return;
   }
   const char *keep[] = {"q", q, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
   s = admin_query_prep(&w,
                        "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
                        " FROM outbox o",

@@ -27,6 +27,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "core/mail.h"
 #include "features/admin/admin.h"
 
@@ -149,7 +150,7 @@ void users_page(req *r) {
   admin_query w = {0};
   if (*q) {
     buf b = {0};
-    admin_like_contains(&b, q);
+    listing_like_contains(&b, q);
     const char *pat = arena_strdup(r->a, buf_str(&b));
     buf_free(&b);
     admin_query_and(&w, "(u.email LIKE ? ESCAPE '\\'"
@@ -175,7 +176,7 @@ void users_page(req *r) {
     return;
   }
   const char *keep[] = {"q", q, "role", role, "statut", st, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_USERS_PER_PAGE, keep);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_USERS_PER_PAGE, keep);
 
   s = admin_query_prep(&w,
                        "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.totp_secret IS NOT NULL,"
