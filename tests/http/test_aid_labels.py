@@ -54,13 +54,18 @@ def good_label(**over):
     return f
 
 
-def file_label(c, **over):
-    c.get("/aides/labels/nouveau")
-    r = c.post("/aides/labels/nouveau", good_label(**over))
+def post_new(c, path, fields):
+    """Creates an item through its form at path/nouveau; returns its id."""
+    c.get(path + "/nouveau")
+    r = c.post(path + "/nouveau", fields)
     assert r.status == 303, r
-    m = re.match(r"^/aides/labels/(\d+)$", r.header("Location"))
+    m = re.match(r"^%s/(\d+)$" % path, r.header("Location"))
     assert m, r.header("Location")
     return int(m.group(1))
+
+
+def file_label(c, **over):
+    return post_new(c, "/aides/labels", good_label(**over))
 
 
 def good_equipment(**over):
@@ -71,12 +76,7 @@ def good_equipment(**over):
 
 
 def new_equipment(c, **over):
-    c.get("/aides/materiels/nouveau")
-    r = c.post("/aides/materiels/nouveau", good_equipment(**over))
-    assert r.status == 303, r
-    m = re.match(r"^/aides/materiels/(\d+)$", r.header("Location"))
-    assert m, r.header("Location")
-    return int(m.group(1))
+    return post_new(c, "/aides/materiels", good_equipment(**over))
 
 
 def add_doc(c, eid, name="fiche.pdf", data=PDF, ctype="application/pdf"):

@@ -87,6 +87,21 @@ const char *cat_person(arena *a, const char *first, const char *last, const char
   return email ? arena_strdup(a, email) : _("compte supprimé");
 }
 
+void cat_common_json(req *r, db_stmt *s, int col, json_t *o) {
+  const char *st = db_text(s, col);
+  json_object_set_new(o, "status", json_string(cat_status_label(st)));
+  json_object_set_new(o, "status_class", json_string(cat_status_class(st)));
+  json_object_set_new(o, "pending", json_boolean(!strcmp(st, "deposee")));
+  json_object_set_new(o, "refused", json_boolean(!strcmp(st, "refusee")));
+  json_object_set_new(o, "draft", json_boolean(!strcmp(st, "brouillon")));
+  json_object_set_new(o, "reason", json_string(db_text(s, col + 1)));
+  json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, col + 2))));
+  json_object_set_new(o, "org_name", json_string(db_text(s, col + 3)));
+  json_object_set_new(o, "siret", json_string(db_text(s, col + 4)));
+  json_object_set_new(o, "city", json_string(db_text(s, col + 5)));
+  json_object_set_new(o, "org_id", json_integer(db_int(s, col + 6)));
+}
+
 int cat_load(req *r, const cat_kind *k, int64_t id, int64_t *org, const char **status, const char **title) {
   db_stmt *s = db_query(k->sql_load, "i", id);
   int found = db_step(s) == DB_ROW;
@@ -108,6 +123,52 @@ int cat_mine_or_reply(req *r, const cat_kind *k, int64_t *id, const char **statu
     return -1;
   }
   return 0;
+}
+
+void cat_db_failed(req *r) {
+  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
+}
+
+int cat_begin_or_reply(req *r) {
+  if (db_begin_write() == 0) return 0;
+  cat_db_failed(r);
+  return -1;
+}
+
+int cat_commit_or_reply(req *r, int ok) {
+  if (ok && db_commit() == 0) return 0;
+  db_rollback();
+  cat_db_failed(r);
+  return -1;
+}
+
+void cat_list_render(req *r, json_t *d, db_stmt *s, void (*row_fn)(req *, db_stmt *, json_t *), const char *key,
+                     const char *tmpl) {
+  json_t *list = json_array();
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) {
+    json_t *o = json_object();
+    row_fn(r, s, o);
+    json_array_append_new(list, o);
+  }
+  db_done(s);
+  if (rc != DB_DONE) {
+    json_decref(list);
+    json_decref(d);
+    cat_db_failed(r);
+    return;
+  }
+  json_object_set_new(d, key, list);
+  res_page(r, 200, tmpl, d);
+}
+
+void cat_org_list_page(req *r, const char *nav, const char *sql, void (*row_fn)(req *, db_stmt *, json_t *),
+                       const char *key, const char *tmpl) {
+  json_t *d = json_object();
+  json_object_set_new(d, nav, json_true());
+  int64_t org = account_org_of(r->me->id, NULL);
+  json_object_set_new(d, "has_org", json_boolean(org != 0));
+  cat_list_render(r, d, db_query(sql, "ii", org, (int64_t)CAT_LIST_MAX), row_fn, key, tmpl);
 }
 
 int cat_event(const cat_kind *k, int64_t id, int64_t uid, const char *status, const char *comment) {

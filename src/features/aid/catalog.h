@@ -22,6 +22,7 @@
 #define CAT_REVIEW_CAP "aid.review"  /* instructors' capability (granted in feature.c) */
 #define CAT_REASON_MAX 2000          /* bytes of a refusal reason or an instructor's note */
 #define CAT_DOCS_MAX 20              /* technical documents on one equipment */
+#define CAT_LIST_MAX 500             /* rows of an organisation's own list: an installer files a few a year */
 
 /* One of the two kinds of thing instructors review. Every SQL text binds
 ** the object's id last; each is a literal in catalog.c. */
@@ -57,6 +58,13 @@ const char *cat_date(arena *a, int64_t t);
 ** when no name was given, or "compte supprimé" when all are NULL. In a. */
 const char *cat_person(arena *a, const char *first, const char *last, const char *email);
 
+/* Columns col.. of a row: status, reason, created_at, then the
+** organisation's name, siret, city and id — the tail of both kinds' detail
+** SELECT — into o as status, status_class, pending/refused/draft flags,
+** reason, date, org_name, siret, city, org_id. */
+#define CAT_COMMON_SQL(alias) alias ".status, " alias ".reason, " alias ".created_at, o.name, o.siret, o.city, " alias ".org_id"
+void cat_common_json(req *r, db_stmt *s, int col, json_t *o);
+
 /* Loads object id of kind k: *org, and the status and title copied into
 ** r's arena (either may be NULL when not wanted). Returns 1, or 0 when no
 ** such row. */
@@ -66,6 +74,24 @@ int cat_load(req *r, const cat_kind *k, int64_t id, int64_t *org, const char **s
 ** organisation; otherwise answers 404 (same page as a missing id, so ids
 ** reveal nothing) and returns -1. */
 int cat_mine_or_reply(req *r, const cat_kind *k, int64_t *id, const char **status, const char **title);
+
+/* Answers 500 with a French "try again" page (a database step failed). */
+void cat_db_failed(req *r);
+/* Opens a write transaction: 0, or -1 having answered 500. */
+int cat_begin_or_reply(req *r);
+/* Commits when ok (the writes so far all succeeded) and returns 0; else, or
+** when the commit fails, rolls back, answers 500 and returns -1. */
+int cat_commit_or_reply(req *r, int ok);
+
+/* Steps the bound statement s, one object per row made by row_fn, and
+** renders tmpl with the array under key in d. On a failed step answers 500
+** instead. d is consumed; s is done. */
+void cat_list_render(req *r, json_t *d, db_stmt *s, void (*row_fn)(req *, db_stmt *, json_t *), const char *key,
+                     const char *tmpl);
+/* An organisation's own list page: d gets nav (the menu item) and
+** has_org; sql is run with (the user's org, CAT_LIST_MAX). */
+void cat_org_list_page(req *r, const char *nav, const char *sql, void (*row_fn)(req *, db_stmt *, json_t *),
+                       const char *key, const char *tmpl);
 
 /* Appends an event (status after it, comment) by uid at now. Joins the
 ** caller's transaction. 0 or -1. */

@@ -34,7 +34,6 @@
 #define TEXT_MAX_LEN 100         /* brand, model, reference */
 #define POWER_MAX 400000         /* hundredths of kW: 4 000 kW, above the megawatt truck chargers */
 #define FILENAME_MAX_LEN 200     /* bytes of a document's displayed name */
-#define LIST_MAX 500             /* declarations listed for one organisation */
 
 static const char *const plugs[] = {"t2", "t3", "ef", "ccs2", "chademo", "autre", NULL};
 static const char *const plug_labels[] = {N_("Type 2 (T2)"), N_("Type 3 (T3)"), N_("Domestique E/F"),
@@ -44,44 +43,41 @@ static const char *const fields[] = {"brand", "model", "reference", "power_max",
 
 const char *equipment_plug_label(const char *code) { return cat_label_of(plugs, plug_labels, code); }
 
+/* Audits action on equipment id by the user, inside the open transaction:
+** 1 when written. */
+static int audited(req *r, const char *action, int64_t id, const char *detail) {
+  return audit_log(r->me->id, action, arena_printf(r->a, "equipment:%lld", (long long)id), r->ip, detail) >= 0;
+}
+
 static int editable(const char *status) { return !strcmp(status, "brouillon") || !strcmp(status, "refusee"); }
 
-static void db_failed(req *r) {
-  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
+/* Columns 0..4 of a row, brand, model, reference, power_max_w,
+** power_min_w, into o; powers in kW, with their unit when unit. */
+static void specs_json(db_stmt *s, json_t *o, int unit) {
+  char kw[32];
+  json_object_set_new(o, "brand", json_string(db_text(s, 0)));
+  json_object_set_new(o, "model", json_string(db_text(s, 1)));
+  json_object_set_new(o, "reference", json_string(db_text(s, 2)));
+  aid_format_kw(kw, sizeof kw, db_int(s, 3), unit);
+  json_object_set_new(o, "power_max", json_string(kw));
+  aid_format_kw(kw, sizeof kw, db_int(s, 4), unit);
+  json_object_set_new(o, "power_min", json_string(kw));
 }
 
 int equipment_json(req *r, int64_t id, json_t *o) {
-  db_stmt *s = db_query("SELECT e.brand, e.model, e.reference, e.power_max_w, e.power_min_w, e.plug, e.status,"
-                        " e.reason, e.created_at, o.name, o.siret, o.city, e.org_id FROM aid_equipment e"
-                        " JOIN organisations o ON o.id = e.org_id WHERE e.id = ?", "i", id);
+  db_stmt *s = db_query("SELECT e.brand, e.model, e.reference, e.power_max_w, e.power_min_w, e.plug, "
+                        CAT_COMMON_SQL("e") " FROM aid_equipment e JOIN organisations o ON o.id = e.org_id"
+                        " WHERE e.id = ?", "i", id);
   if (db_step(s) != DB_ROW) {
     db_done(s);
     return 0;
   }
-  char kw[32];
   json_object_set_new(o, "id", json_integer(id));
-  json_object_set_new(o, "brand", json_string(db_text(s, 0)));
-  json_object_set_new(o, "model", json_string(db_text(s, 1)));
-  json_object_set_new(o, "reference", json_string(db_text(s, 2)));
-  aid_format_kw(kw, sizeof kw, db_int(s, 3), 1);
-  json_object_set_new(o, "power_max", json_string(kw));
-  aid_format_kw(kw, sizeof kw, db_int(s, 4), 1);
-  json_object_set_new(o, "power_min", json_string(kw));
+  specs_json(s, o, 1);
   json_object_set_new(o, "plug", json_string(equipment_plug_label(db_text(s, 5))));
-  const char *st = db_text(s, 6);
-  int can_edit = editable(st); /* st dies with the statement below */
-  json_object_set_new(o, "status", json_string(cat_status_label(st)));
-  json_object_set_new(o, "status_class", json_string(cat_status_class(st)));
+  int can_edit = editable(db_text(s, 6));
   json_object_set_new(o, "editable", json_boolean(can_edit));
-  json_object_set_new(o, "pending", json_boolean(!strcmp(st, "deposee")));
-  json_object_set_new(o, "refused", json_boolean(!strcmp(st, "refusee")));
-  json_object_set_new(o, "draft", json_boolean(!strcmp(st, "brouillon")));
-  json_object_set_new(o, "reason", json_string(db_text(s, 7)));
-  json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, 8))));
-  json_object_set_new(o, "org_name", json_string(db_text(s, 9)));
-  json_object_set_new(o, "siret", json_string(db_text(s, 10)));
-  json_object_set_new(o, "city", json_string(db_text(s, 11)));
-  json_object_set_new(o, "org_id", json_integer(db_int(s, 12)));
+  cat_common_json(r, s, 6, o);
   db_done(s);
   json_t *docs = json_array();
   s = db_query("SELECT id, filename, size, created_at FROM aid_equipment_docs WHERE equipment_id = ? ORDER BY id",
@@ -103,41 +99,27 @@ int equipment_json(req *r, int64_t id, json_t *o) {
 
 /* ------------------------------------------------------------- the list */
 
-void equipment_list_page(req *r) {
-  json_t *d = json_object();
-  json_object_set_new(d, "nav_equipment", json_true());
-  int64_t org = account_org_of(r->me->id, NULL);
-  json_object_set_new(d, "has_org", json_boolean(org != 0));
-  json_t *list = json_array();
-  db_stmt *s = db_query("SELECT e.id, e.brand, e.model, e.reference, e.power_max_w, e.plug, e.status,"
-                        " (SELECT count(*) FROM aid_equipment_docs WHERE equipment_id = e.id)"
-                        " FROM aid_equipment e WHERE e.org_id = ? ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
-                        "ii", org, (int64_t)LIST_MAX);
-  int rc;
+static void equipment_row(req *r, db_stmt *s, json_t *o) {
   char kw[32];
-  while ((rc = db_step(s)) == DB_ROW) {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(db_int(s, 0)));
-    json_object_set_new(o, "brand", json_string(db_text(s, 1)));
-    json_object_set_new(o, "model", json_string(db_text(s, 2)));
-    json_object_set_new(o, "reference", json_string(db_text(s, 3)));
-    aid_format_kw(kw, sizeof kw, db_int(s, 4), 1);
-    json_object_set_new(o, "power_max", json_string(kw));
-    json_object_set_new(o, "plug", json_string(equipment_plug_label(db_text(s, 5))));
-    json_object_set_new(o, "status", json_string(cat_status_label(db_text(s, 6))));
-    json_object_set_new(o, "status_class", json_string(cat_status_class(db_text(s, 6))));
-    json_object_set_new(o, "ndocs", json_integer(db_int(s, 7)));
-    json_array_append_new(list, o);
-  }
-  db_done(s);
-  if (rc != DB_DONE) {
-    json_decref(list);
-    json_decref(d);
-    db_failed(r);
-    return;
-  }
-  json_object_set_new(d, "equipment", list);
-  res_page(r, 200, "aid/equipment_list", d);
+  UNUSED(r);
+  json_object_set_new(o, "id", json_integer(db_int(s, 0)));
+  json_object_set_new(o, "brand", json_string(db_text(s, 1)));
+  json_object_set_new(o, "model", json_string(db_text(s, 2)));
+  json_object_set_new(o, "reference", json_string(db_text(s, 3)));
+  aid_format_kw(kw, sizeof kw, db_int(s, 4), 1);
+  json_object_set_new(o, "power_max", json_string(kw));
+  json_object_set_new(o, "plug", json_string(equipment_plug_label(db_text(s, 5))));
+  json_object_set_new(o, "status", json_string(cat_status_label(db_text(s, 6))));
+  json_object_set_new(o, "status_class", json_string(cat_status_class(db_text(s, 6))));
+  json_object_set_new(o, "ndocs", json_integer(db_int(s, 7)));
+}
+
+void equipment_list_page(req *r) {
+  cat_org_list_page(r, "nav_equipment",
+                    "SELECT e.id, e.brand, e.model, e.reference, e.power_max_w, e.plug, e.status,"
+                    " (SELECT count(*) FROM aid_equipment_docs WHERE equipment_id = e.id)"
+                    " FROM aid_equipment e WHERE e.org_id = ? ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
+                    equipment_row, "equipment", "aid/equipment_list");
 }
 
 /* ------------------------------------------------------------- the form */
@@ -222,22 +204,14 @@ void equipment_new_post(req *r) {
     return;
   }
   int64_t now = now_unix();
-  if (db_begin_write() != 0) {
-    db_failed(r);
-    return;
-  }
+  if (cat_begin_or_reply(r)) return;
   int64_t id = db_insert("INSERT INTO aid_equipment(org_id, user_id, status, brand, model, reference, power_max_w,"
                          " power_min_w, plug, created_at, updated_at) VALUES(?,?,'brouillon',?,?,?,?,?,?,?,?)",
                          NULL, "iitttiitii", org, r->me->id, in.brand, in.model, in.reference, in.max_w, in.min_w,
                          in.plug, now, now);
-  if (id <= 0 || cat_event(&cat_equipment, id, r->me->id, "brouillon", "") != 0 ||
-      audit_log(r->me->id, "aid.equipment.create", arena_printf(r->a, "equipment:%lld", (long long)id), r->ip,
-                in.reference) < 0 ||
-      db_commit() != 0) {
-    db_rollback();
-    db_failed(r);
+  if (cat_commit_or_reply(r, id > 0 && cat_event(&cat_equipment, id, r->me->id, "brouillon", "") == 0 &&
+                                audited(r, "aid.equipment.create", id, in.reference)))
     return;
-  }
   res_flash(r, _("Le matériel est enregistré en brouillon : ajoutez ses documents techniques, puis déposez-le."));
   res_redirect(r, arena_printf(r->a, "/aides/materiels/%lld", (long long)id));
 }
@@ -286,14 +260,7 @@ void equipment_edit_page(req *r) {
                         "i", id);
   json_t *f = json_object();
   if (db_step(s) == DB_ROW) {
-    char kw[32];
-    json_object_set_new(f, "brand", json_string(db_text(s, 0)));
-    json_object_set_new(f, "model", json_string(db_text(s, 1)));
-    json_object_set_new(f, "reference", json_string(db_text(s, 2)));
-    aid_format_kw(kw, sizeof kw, db_int(s, 3), 0);
-    json_object_set_new(f, "power_max", json_string(kw));
-    aid_format_kw(kw, sizeof kw, db_int(s, 4), 0);
-    json_object_set_new(f, "power_min", json_string(kw));
+    specs_json(s, f, 0);
     json_object_set_new(f, "plug", json_string(db_text(s, 5)));
   }
   db_done(s);
@@ -310,23 +277,14 @@ void equipment_edit_post(req *r) {
     form_page(r, 422, id, json_deep_copy(json_object_get(f.data, "f")), &f);
     return;
   }
-  if (db_begin_write() != 0) {
-    db_failed(r);
-    return;
-  }
+  if (cat_begin_or_reply(r)) return;
   /* Still editable inside the transaction: an instructor cannot have
   ** decided meanwhile, since only filed ones are decided. */
   int rc = db_run("UPDATE aid_equipment SET brand = ?, model = ?, reference = ?, power_max_w = ?, power_min_w = ?,"
                   " plug = ?, updated_at = ? WHERE id = ? AND status IN ('brouillon', 'refusee')",
                   "tttiitii", in.brand, in.model, in.reference, in.max_w, in.min_w, in.plug, now_unix(), id);
-  if (rc != DB_DONE || db_changes() != 1 ||
-      audit_log(r->me->id, "aid.equipment.update", arena_printf(r->a, "equipment:%lld", (long long)id), r->ip,
-                in.reference) < 0 ||
-      db_commit() != 0) {
-    db_rollback();
-    db_failed(r);
+  if (cat_commit_or_reply(r, rc == DB_DONE && db_changes() == 1 && audited(r, "aid.equipment.update", id, in.reference)))
     return;
-  }
   res_flash(r, _("Les caractéristiques du matériel sont enregistrées."));
   res_redirect(r, arena_printf(r->a, "/aides/materiels/%lld", (long long)id));
 }
@@ -369,21 +327,15 @@ void equipment_doc_post(req *r) {
     return;
   }
   const char *name = doc_name(r, file->filename);
-  if (db_begin_write() != 0) {
-    db_failed(r);
-    return;
-  }
+  if (cat_begin_or_reply(r)) return;
   int64_t doc = db_insert("INSERT INTO aid_equipment_docs(equipment_id, user_id, filename, mime, size, hash, created_at)"
                           " VALUES(?,?,?,?,?,?,?)", NULL, "iittiti", id, r->me->id, name, info.mime,
                           (int64_t)info.size, info.hash, now_unix());
-  if (doc <= 0 || db_run("UPDATE aid_equipment SET updated_at = ? WHERE id = ?", "ii", now_unix(), id) != DB_DONE ||
-      audit_log(r->me->id, "aid.equipment.document_upload", arena_printf(r->a, "equipment:%lld", (long long)id),
-                r->ip, name) < 0 ||
-      db_commit() != 0) {
-    db_rollback();
-    db_failed(r);
+  if (cat_commit_or_reply(r, doc > 0 &&
+                                db_run("UPDATE aid_equipment SET updated_at = ? WHERE id = ?", "ii", now_unix(), id) ==
+                                    DB_DONE &&
+                                audited(r, "aid.equipment.document_upload", id, name)))
     return;
-  }
   res_flash(r, arena_printf(r->a, _("Document « %s » ajouté."), name));
   res_redirect(r, arena_printf(r->a, "/aides/materiels/%lld#documents", (long long)id));
 }
@@ -418,9 +370,7 @@ void equipment_doc_get(req *r) {
     res_error(r, 404, _("Ce document est introuvable."));
     return;
   }
-  if (staff)
-    audit_log(r->me->id, "aid.equipment.document_staff_read", arena_printf(r->a, "equipment:%lld", (long long)id),
-              r->ip, arena_printf(r->a, "document %lld", (long long)doc));
+  if (staff) audited(r, "aid.equipment.document_staff_read", id, arena_printf(r->a, "document %lld", (long long)doc));
   res_file(r, upload_path(r->a, hash), mime, name);
 }
 
@@ -433,18 +383,10 @@ void equipment_doc_delete_post(req *r) {
     res_error(r, 404, _("Ce document est introuvable."));
     return;
   }
-  if (db_begin_write() != 0) {
-    db_failed(r);
+  if (cat_begin_or_reply(r)) return;
+  if (cat_commit_or_reply(r, db_run("DELETE FROM aid_equipment_docs WHERE id = ?", "i", doc) == DB_DONE &&
+                                audited(r, "aid.equipment.document_delete", id, name)))
     return;
-  }
-  if (db_run("DELETE FROM aid_equipment_docs WHERE id = ?", "i", doc) != DB_DONE ||
-      audit_log(r->me->id, "aid.equipment.document_delete", arena_printf(r->a, "equipment:%lld", (long long)id),
-                r->ip, name) < 0 ||
-      db_commit() != 0) {
-    db_rollback();
-    db_failed(r);
-    return;
-  }
   /* The stored file stays: the store is shared by content with other
   ** features (Mon compte's documents), whose rows this feature does not
   ** read, so only a core-wide reference count could tell it is unused. */
@@ -459,10 +401,7 @@ void equipment_submit_post(req *r) {
   if (editable_or_reply(r, &id)) return;
   form f;
   form_init(&f, r, NULL);
-  if (db_begin_write() != 0) {
-    db_failed(r);
-    return;
-  }
+  if (cat_begin_or_reply(r)) return;
   if (!db_get_int(0, "SELECT count(*) FROM aid_equipment_docs WHERE equipment_id = ?", "i", id)) {
     db_rollback();
     form_error(&f, "file", _("Ajoutez au moins un document technique (fiche technique, certificat…) avant de "
@@ -472,13 +411,10 @@ void equipment_submit_post(req *r) {
   }
   int rc = db_run("UPDATE aid_equipment SET status = 'deposee', updated_at = ? WHERE id = ?"
                   " AND status IN ('brouillon', 'refusee')", "ii", now_unix(), id);
-  if (rc != DB_DONE || db_changes() != 1 || cat_event(&cat_equipment, id, r->me->id, "deposee", "") != 0 ||
-      audit_log(r->me->id, "aid.equipment.file", arena_printf(r->a, "equipment:%lld", (long long)id), r->ip, "") < 0 ||
-      db_commit() != 0) {
-    db_rollback();
-    db_failed(r);
+  if (cat_commit_or_reply(r, rc == DB_DONE && db_changes() == 1 &&
+                                cat_event(&cat_equipment, id, r->me->id, "deposee", "") == 0 &&
+                                audited(r, "aid.equipment.file", id, "")))
     return;
-  }
   res_flash(r, _("Le matériel est déposé : un instructeur va l’examiner. Vous serez prévenu par e-mail."));
   res_redirect(r, arena_printf(r->a, "/aides/materiels/%lld", (long long)id));
 }

@@ -25,7 +25,6 @@
 #define NAME_MAX_LEN 200      /* the offer's name */
 #define DEPTS_INPUT_MAX 1000  /* the typed zone: every code with separators fits in ~500 */
 #define DESC_MAX_LEN 5000     /* the offer's description */
-#define LIST_MAX 500          /* requests listed: an installer files a few a year */
 
 static const char *const parkings[] = {"residentiel_collectif", "maison_individuelle", "entreprise_flotte",
                                        "parking_public", "voirie_publique", "poids_lourds", "autre", NULL};
@@ -54,9 +53,9 @@ const char *label_depts_display(arena *a, const char *csv) {
 }
 
 int label_json(req *r, int64_t id, json_t *o) {
-  db_stmt *s = db_query("SELECT l.name, l.departements, l.parking, l.housing, l.company, l.description, l.status,"
-                        " l.reason, l.created_at, o.name, o.siret, o.city, l.org_id FROM aid_labels l"
-                        " JOIN organisations o ON o.id = l.org_id WHERE l.id = ?", "i", id);
+  db_stmt *s = db_query("SELECT l.name, l.departements, l.parking, l.housing, l.company, l.description, "
+                        CAT_COMMON_SQL("l") " FROM aid_labels l JOIN organisations o ON o.id = l.org_id"
+                        " WHERE l.id = ?", "i", id);
   if (db_step(s) != DB_ROW) {
     db_done(s);
     return 0;
@@ -68,16 +67,7 @@ int label_json(req *r, int64_t id, json_t *o) {
   json_object_set_new(o, "housing", json_string(cat_label_of(housings, housing_labels, db_text(s, 3))));
   json_object_set_new(o, "company", json_string(db_int(s, 4) ? _("Oui") : _("Non")));
   json_object_set_new(o, "description", json_string(db_text(s, 5)));
-  const char *st = db_text(s, 6);
-  json_object_set_new(o, "status", json_string(cat_status_label(st)));
-  json_object_set_new(o, "status_class", json_string(cat_status_class(st)));
-  json_object_set_new(o, "pending", json_boolean(!strcmp(st, "deposee")));
-  json_object_set_new(o, "reason", json_string(db_text(s, 7)));
-  json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, 8))));
-  json_object_set_new(o, "org_name", json_string(db_text(s, 9)));
-  json_object_set_new(o, "siret", json_string(db_text(s, 10)));
-  json_object_set_new(o, "city", json_string(db_text(s, 11)));
-  json_object_set_new(o, "org_id", json_integer(db_int(s, 12)));
+  cat_common_json(r, s, 6, o);
   db_done(s);
   json_object_set_new(o, "history", cat_history(r, &cat_label, id));
   return 1;
@@ -85,35 +75,21 @@ int label_json(req *r, int64_t id, json_t *o) {
 
 /* ------------------------------------------------------------- the list */
 
+static void label_row(req *r, db_stmt *s, json_t *o) {
+  json_object_set_new(o, "id", json_integer(db_int(s, 0)));
+  json_object_set_new(o, "name", json_string(db_text(s, 1)));
+  json_object_set_new(o, "departements", json_string(label_depts_display(r->a, db_text(s, 2))));
+  json_object_set_new(o, "parking", json_string(label_parking_label(db_text(s, 3))));
+  json_object_set_new(o, "status", json_string(cat_status_label(db_text(s, 4))));
+  json_object_set_new(o, "status_class", json_string(cat_status_class(db_text(s, 4))));
+  json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, 5))));
+}
+
 void labels_page(req *r) {
-  json_t *d = json_object();
-  json_object_set_new(d, "nav_labels", json_true());
-  int64_t org = account_org_of(r->me->id, NULL);
-  json_object_set_new(d, "has_org", json_boolean(org != 0));
-  json_t *list = json_array();
-  db_stmt *s = db_query("SELECT id, name, departements, parking, status, created_at FROM aid_labels WHERE org_id = ?"
-                        " ORDER BY created_at DESC, id DESC LIMIT ?", "ii", org, (int64_t)LIST_MAX);
-  int rc;
-  while ((rc = db_step(s)) == DB_ROW) {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(db_int(s, 0)));
-    json_object_set_new(o, "name", json_string(db_text(s, 1)));
-    json_object_set_new(o, "departements", json_string(label_depts_display(r->a, db_text(s, 2))));
-    json_object_set_new(o, "parking", json_string(label_parking_label(db_text(s, 3))));
-    json_object_set_new(o, "status", json_string(cat_status_label(db_text(s, 4))));
-    json_object_set_new(o, "status_class", json_string(cat_status_class(db_text(s, 4))));
-    json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, 5))));
-    json_array_append_new(list, o);
-  }
-  db_done(s);
-  if (rc != DB_DONE) {
-    json_decref(list);
-    json_decref(d);
-    res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-    return;
-  }
-  json_object_set_new(d, "labels", list);
-  res_page(r, 200, "aid/labels", d);
+  cat_org_list_page(r, "nav_labels",
+                    "SELECT id, name, departements, parking, status, created_at FROM aid_labels WHERE org_id = ?"
+                    " ORDER BY created_at DESC, id DESC LIMIT ?",
+                    label_row, "labels", "aid/labels");
 }
 
 /* ------------------------------------------------------------- the form */
@@ -204,21 +180,15 @@ void label_new_post(req *r) {
     return;
   }
   int64_t now = now_unix();
-  if (db_begin_write() != 0) {
-    res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-    return;
-  }
+  if (cat_begin_or_reply(r)) return;
   int64_t id = db_insert("INSERT INTO aid_labels(org_id, user_id, status, name, departements, parking, housing,"
                          " company, description, created_at, updated_at) VALUES(?,?,'deposee',?,?,?,?,?,?,?,?)",
                          NULL, "iittttitii", org, r->me->id, in.name, in.depts, in.parking, in.housing,
                          (int64_t)in.company, in.description, now, now);
-  if (id <= 0 || cat_event(&cat_label, id, r->me->id, "deposee", "") != 0 ||
-      audit_log(r->me->id, "aid.label.file", arena_printf(r->a, "label:%lld", (long long)id), r->ip, in.name) < 0 ||
-      db_commit() != 0) {
-    db_rollback();
-    res_error(r, 500, _("La demande n’a pas pu être enregistrée : réessayez dans un instant."));
+  if (cat_commit_or_reply(r, id > 0 && cat_event(&cat_label, id, r->me->id, "deposee", "") == 0 &&
+                                audit_log(r->me->id, "aid.label.file", arena_printf(r->a, "label:%lld", (long long)id),
+                                          r->ip, in.name) >= 0))
     return;
-  }
   res_flash(r, _("Votre demande de label est déposée : un instructeur va l’examiner. Vous serez prévenu par e-mail."));
   res_redirect(r, arena_printf(r->a, "/aides/labels/%lld", (long long)id));
 }

@@ -12,7 +12,8 @@
 **
 ** Costs: a list is two statements (count, page) over one status with its
 ** index; the search is a LIKE scan of that status' rows — fine for the
-** 14,000 label requests of Advenir's scale.
+** 14,000 label requests of Advenir's scale. Pager and LIKE patterns come
+** from core/listing.h.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "core/mail.h"
 #include "features/aid/catalog.h"
 
@@ -33,10 +35,6 @@
 static const char *const filters[] = {"deposee", "validee", "refusee", "toutes", NULL};
 static const char *const filter_labels[] = {N_("À traiter"), N_("Validées"), N_("Refusées"), N_("Toutes")};
 
-static void db_failed(req *r) {
-  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-}
-
 /* ---------------------------------------------------------- work lists */
 
 /* A work list's query: which rows, and which page. */
@@ -46,58 +44,44 @@ typedef struct list_args {
   const char *like;          /* "%q%" with LIKE's wildcards escaped (for ESCAPE '\') */
   const char *siret_like;    /* the same without spaces, as a SIRET is typed "732 829 320 00074" */
   int64_t id;                /* the search as a number ("12", "n° 12", "#12"), -1 otherwise */
-  int64_t id_only;           /* 1: "#12" or "n° 12", a tracking number and nothing else */
-  int64_t page;              /* from 1 */
+  int id_only;               /* 1: "#12" or "n° 12", a tracking number and nothing else */
 } list_args;
 
-/* Reads statut, q and page from the query string into a; sets the filter
-** options, the search and errors into d. 0, or -1 when q is too long (the
-** page then shows the error and no rows). */
+/* Reads statut and q from the query string into a; sets the filter options
+** and the search into d. 0, or -1 when q is too long (with the error in d:
+** the page then shows no rows). */
 static int list_args_read(req *r, json_t *d, list_args *a) {
   const char *st = req_query(r, "statut");
-  if (!st || !*st) st = "deposee";
   int known = 0;
-  for (int i = 0; filters[i]; i++) known |= !strcmp(st, filters[i]);
-  if (!known) st = "deposee"; /* a forged URL: show the work to do */
+  for (int i = 0; st && filters[i]; i++) known |= !strcmp(st, filters[i]);
+  if (!known) st = "deposee"; /* absent, or a forged URL: the work to do */
   json_object_set_new(d, "status_opts", cat_options(filters, filter_labels, st));
   a->status = strcmp(st, "toutes") ? st : "";
   const char *q = req_query(r, "q");
   a->q = q ? arena_strdup(r->a, q) : "";
   json_object_set_new(d, "q", json_string(a->q));
-  json_object_set_new(d, "statut", json_string(st));
   if (strlen(a->q) > QUERY_MAX) {
     json_object_set_new(d, "q_error", json_string(arena_printf(r->a, _("%d caractères au plus."), QUERY_MAX)));
     return -1;
   }
-  buf like = {0}, siret = {0}, compact = {0};
-  buf_putc(&like, '%');
-  buf_putc(&siret, '%');
-  for (const char *p = a->q; *p; p++) {
-    int wild = *p == '%' || *p == '_' || *p == '\\';
-    if (wild) buf_putc(&like, '\\');
-    buf_putc(&like, *p);
-    if (*p == ' ') continue;
-    if (wild) buf_putc(&siret, '\\');
-    buf_putc(&siret, *p);
-    buf_putc(&compact, *p);
-  }
-  buf_putc(&like, '%');
-  buf_putc(&siret, '%');
-  a->like = arena_strdup(r->a, buf_str(&like));
-  a->siret_like = arena_strdup(r->a, buf_str(&siret));
+  buf compact = {0}, b = {0};
+  for (const char *p = a->q; *p; p++)
+    if (*p != ' ') buf_putc(&compact, *p);
   const char *num = arena_strdup(r->a, buf_str(&compact));
-  buf_free(&like);
-  buf_free(&siret);
   buf_free(&compact);
+  listing_like_contains(&b, a->q);
+  a->like = arena_strdup(r->a, buf_str(&b));
+  buf_reset(&b);
+  listing_like_contains(&b, num);
+  a->siret_like = arena_strdup(r->a, buf_str(&b));
+  buf_free(&b);
   a->id_only = 1;
   if (*num == '#') num++;
   else if (!strncmp(num, "n°", strlen("n°"))) num += strlen("n°");
   else a->id_only = 0; /* a bare number may also be part of a SIRET or a name */
   a->id = -1;
   if (*num && strlen(num) <= 12 && strspn(num, "0123456789") == strlen(num)) a->id = strtoll(num, NULL, 10);
-  const char *pg = req_query(r, "page");
-  a->page = pg && strspn(pg, "0123456789") == strlen(pg) && strlen(pg) < 10 ? strtoll(pg, NULL, 10) : 1;
-  if (a->page < 1) a->page = 1;
+  if (a->id < 0) a->id_only = 0;
   return 0;
 }
 
@@ -109,77 +93,39 @@ static int bind_filters(db_stmt *s, const list_args *a) {
   db_bind_text(s, 2, a->status);
   db_bind_text(s, 3, a->q);
   db_bind_int(s, 4, a->id);
-  db_bind_int(s, 5, a->id >= 0 && a->id_only);
+  db_bind_int(s, 5, a->id_only);
   db_bind_text(s, 6, a->like);
   db_bind_text(s, 7, a->like);
   db_bind_text(s, 8, a->siret_like);
   return 9;
 }
 
-/* Adds "pager" for admin/pager (prev/next carrying statut and q) and
-** returns the page shown, clamped to the last. */
-static int64_t pager(json_t *d, int64_t total, const list_args *a) {
-  int64_t pages = total > 0 ? (total + PER_PAGE - 1) / PER_PAGE : 1;
-  int64_t page = a->page > pages ? pages : a->page;
-  json_t *p = json_object();
-  json_object_set_new(p, "page", json_integer(page));
-  json_object_set_new(p, "pages", json_integer(pages));
-  json_object_set_new(p, "total", json_integer(total));
-  if (page > 1) json_object_set_new(p, "prev", json_integer(page - 1));
-  if (page < pages) json_object_set_new(p, "next", json_integer(page + 1));
-  json_t *keep = json_array();
-  json_array_append_new(keep, json_pack("{s:s, s:s}", "name", "statut", "value", *a->status ? a->status : "toutes"));
-  if (*a->q) json_array_append_new(keep, json_pack("{s:s, s:s}", "name", "q", "value", a->q));
-  json_object_set_new(p, "keep", keep);
-  json_object_set_new(d, "pager", p);
-  return page;
-}
-
-/* Where both lists filter, in bind_filters' order. */
-#define FILTER_SQL(alias, text1, text2)                                                                       \
-  " WHERE " alias ".status <> 'brouillon' AND (? = '' OR " alias ".status = ?)"                                 \
-  " AND (? = '' OR " alias ".id = ? OR (? = 0 AND (" text1 " LIKE ? ESCAPE '\\' OR " text2 " LIKE ? ESCAPE '\\'" \
+/* Where both lists filter, in bind_filters' order: drafts never, the
+** status when one is chosen, then the search (a tracking number, or text
+** in the item, the company's name or its SIRET). */
+#define FILTER_SQL(alias, text)                                                                                  \
+  " WHERE " alias ".status <> 'brouillon' AND (? = '' OR " alias ".status = ?)"                                  \
+  " AND (? = '' OR " alias ".id = ? OR (? = 0 AND (" text " LIKE ? ESCAPE '\\' OR o.name LIKE ? ESCAPE '\\'"      \
   " OR o.siret LIKE ? ESCAPE '\\')))"
 
-/* Runs count_sql then page_sql (both with FILTER_SQL) and renders tmpl with
-** the rows that row_fn turns into objects under "items". */
-static void list_render(req *r, json_t *d, const list_args *a, const char *count_sql, const char *page_sql,
-                        void (*row_fn)(req *, db_stmt *, json_t *), const char *tmpl) {
-  db_stmt *s = db_prep(count_sql);
-  bind_filters(s, a);
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
-    json_decref(d);
-    db_failed(r);
-    return;
-  }
-  int64_t page = pager(d, total, a);
-  s = db_prep(page_sql);
-  int n = bind_filters(s, a);
-  db_bind_text(s, n, a->status); /* the work to do comes oldest first, the rest newest first */
-  db_bind_int(s, n + 1, PER_PAGE);
-  db_bind_int(s, n + 2, (page - 1) * PER_PAGE);
-  json_t *list = json_array();
-  while ((rc = db_step(s)) == DB_ROW) {
-    json_t *o = json_object();
-    row_fn(r, s, o);
-    json_array_append_new(list, o);
-  }
-  db_done(s);
-  if (rc != DB_DONE) {
-    json_decref(list);
-    json_decref(d);
-    db_failed(r);
-    return;
-  }
-  json_object_set_new(d, "items", list);
-  res_page(r, 200, tmpl, d);
-}
+/* The work to do comes oldest first, the rest newest first. */
+#define ORDER_SQL(alias)                                                                                         \
+  " ORDER BY CASE WHEN ? = 'deposee' THEN " alias ".created_at ELSE -" alias ".created_at END, " alias ".id"     \
+  " LIMIT ? OFFSET ?"
 
-/* Columns 0..5 of both lists: id, status, created_at, org name, siret, then
-** the kind's own. */
+/* One of the two work lists. */
+typedef struct work_list {
+  const cat_kind *kind;
+  const char *nav;           /* cat_review_nav's current item */
+  const char *hint;          /* what the search looks in (translated) */
+  const char *count_sql;     /* SELECT count(*) … FILTER_SQL */
+  const char *page_sql;      /* SELECT … FILTER_SQL ORDER_SQL: columns as row_common, then the kind's */
+  void (*row_fn)(req *r, db_stmt *s, json_t *o);
+  const char *tmpl;
+} work_list;
+
+/* Columns 0..4 of both lists: id, status, created_at, org name, siret;
+** the kind's own follow. */
 static void row_common(req *r, db_stmt *s, json_t *o) {
   json_object_set_new(o, "id", json_integer(db_int(s, 0)));
   json_object_set_new(o, "status", json_string(cat_status_label(db_text(s, 1))));
@@ -203,51 +149,56 @@ static void equipment_row(req *r, db_stmt *s, json_t *o) {
   json_object_set_new(o, "ndocs", json_integer(db_int(s, 7)));
 }
 
-#define ORDER_SQL(alias) \
-  " ORDER BY CASE WHEN ? = 'deposee' THEN " alias ".created_at ELSE -" alias ".created_at END, " alias ".id" \
-  " LIMIT ? OFFSET ?"
-
-void review_labels_page(req *r) {
-  json_t *d = json_object();
-  cat_review_nav(d, "labels");
-  json_object_set_new(d, "action", json_string(cat_label.review_path));
-  json_object_set_new(d, "search_hint", json_string(_("n°, nom de l’offre, entreprise ou SIRET")));
-  list_args a;
-  if (list_args_read(r, d, &a) != 0) {
-    res_page(r, 422, "aid/review_labels", d);
-    return;
-  }
-  list_render(r, d, &a,
-              "SELECT count(*) FROM aid_labels l JOIN organisations o ON o.id = l.org_id"
-              FILTER_SQL("l", "l.name", "o.name"),
-              "SELECT l.id, l.status, l.created_at, o.name, o.siret, l.name, l.departements, l.parking"
-              " FROM aid_labels l JOIN organisations o ON o.id = l.org_id" FILTER_SQL("l", "l.name", "o.name")
-              ORDER_SQL("l"),
-              label_row, "aid/review_labels");
-}
-
-void review_equipment_list_page(req *r) {
-  json_t *d = json_object();
-  cat_review_nav(d, "equipment");
-  json_object_set_new(d, "action", json_string(cat_equipment.review_path));
-  json_object_set_new(d, "search_hint", json_string(_("n°, marque, modèle, référence, entreprise ou SIRET")));
-  list_args a;
-  if (list_args_read(r, d, &a) != 0) {
-    res_page(r, 422, "aid/review_equipment_list", d);
-    return;
-  }
 #define EQUIPMENT_TEXT "e.brand || ' ' || e.model || ' ' || e.reference"
-  list_render(r, d, &a,
-              "SELECT count(*) FROM aid_equipment e JOIN organisations o ON o.id = e.org_id"
-              FILTER_SQL("e", EQUIPMENT_TEXT, "o.name"),
-              "SELECT e.id, e.status, e.created_at, o.name, o.siret,"
-              " e.brand || ' ' || e.model || ' (' || e.reference || ')', e.plug,"
-              " (SELECT count(*) FROM aid_equipment_docs WHERE equipment_id = e.id)"
-              " FROM aid_equipment e JOIN organisations o ON o.id = e.org_id" FILTER_SQL("e", EQUIPMENT_TEXT, "o.name")
-              ORDER_SQL("e"),
-              equipment_row, "aid/review_equipment_list");
-#undef EQUIPMENT_TEXT
+
+static const work_list label_list = {
+    &cat_label, "labels", N_("n°, nom de l’offre, entreprise ou SIRET"),
+    "SELECT count(*) FROM aid_labels l JOIN organisations o ON o.id = l.org_id" FILTER_SQL("l", "l.name"),
+    "SELECT l.id, l.status, l.created_at, o.name, o.siret, l.name, l.departements, l.parking"
+    " FROM aid_labels l JOIN organisations o ON o.id = l.org_id" FILTER_SQL("l", "l.name") ORDER_SQL("l"),
+    label_row, "aid/review_labels"};
+
+static const work_list equipment_list = {
+    &cat_equipment, "equipment", N_("n°, marque, modèle, référence, entreprise ou SIRET"),
+    "SELECT count(*) FROM aid_equipment e JOIN organisations o ON o.id = e.org_id" FILTER_SQL("e", EQUIPMENT_TEXT),
+    "SELECT e.id, e.status, e.created_at, o.name, o.siret, e.brand || ' ' || e.model || ' (' || e.reference || ')',"
+    " e.plug, (SELECT count(*) FROM aid_equipment_docs WHERE equipment_id = e.id)"
+    " FROM aid_equipment e JOIN organisations o ON o.id = e.org_id" FILTER_SQL("e", EQUIPMENT_TEXT) ORDER_SQL("e"),
+    equipment_row, "aid/review_equipment_list"};
+
+/* A work list page: filters, count, pager, rows. */
+static void work_list_page(req *r, const work_list *w) {
+  json_t *d = json_object();
+  cat_review_nav(d, w->nav);
+  json_object_set_new(d, "action", json_string(w->kind->review_path));
+  json_object_set_new(d, "search_hint", json_string(_(w->hint)));
+  list_args a;
+  if (list_args_read(r, d, &a) != 0) {
+    res_page(r, 422, w->tmpl, d);
+    return;
+  }
+  db_stmt *s = db_prep(w->count_sql);
+  bind_filters(s, &a);
+  int rc = db_step(s);
+  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
+  db_done(s);
+  if (rc != DB_ROW) {
+    json_decref(d);
+    cat_db_failed(r);
+    return;
+  }
+  const char *keep[] = {"statut", *a.status ? a.status : "toutes", "q", a.q, NULL};
+  int64_t page = listing_pager(d, total, listing_page_arg(r), PER_PAGE, keep);
+  s = db_prep(w->page_sql);
+  int n = bind_filters(s, &a);
+  db_bind_text(s, n, a.status);
+  db_bind_int(s, n + 1, PER_PAGE);
+  db_bind_int(s, n + 2, (page - 1) * PER_PAGE);
+  cat_list_render(r, d, s, w->row_fn, "items", w->tmpl);
 }
+
+void review_labels_page(req *r) { work_list_page(r, &label_list); }
+void review_equipment_list_page(req *r) { work_list_page(r, &equipment_list); }
 
 /* ------------------------------------------------------------ one item */
 
@@ -332,10 +283,7 @@ static void decide(req *r, const cat_kind *k, int validate) {
   const char *note = form_get(&f, field);
   const char *to_status = validate ? "validee" : "refusee";
   int64_t now = now_unix();
-  if (db_begin_write() != 0) {
-    db_failed(r);
-    return;
-  }
+  if (cat_begin_or_reply(r)) return;
   char *to = db_get_text(r->a, k->sql_mailto, "i", id);
   int rc = db_run(k->sql_decide, "ttiiii", to_status, validate ? "" : note, r->me->id, now, now, id);
   if (rc == DB_DONE && db_changes() == 0) { /* another instructor was faster */
@@ -349,13 +297,9 @@ static void decide(req *r, const cat_kind *k, int validate) {
   int ok = rc == DB_DONE && to && cat_event(k, id, r->me->id, to_status, note) == 0 &&
            audit_log(r->me->id, arena_printf(r->a, "aid.%s.%s", k->noun, validate ? "validate" : "refuse"),
                      arena_printf(r->a, "%s:%lld", k->noun, (long long)id), r->ip, note) >= 0 &&
-           mail_send(to, buf_str(&subject), decision_mail(r, k, id, title, validate, note)) >= 0 && db_commit() == 0;
+           mail_send(to, buf_str(&subject), decision_mail(r, k, id, title, validate, note)) >= 0;
   buf_free(&subject);
-  if (!ok) {
-    db_rollback();
-    db_failed(r);
-    return;
-  }
+  if (cat_commit_or_reply(r, ok)) return;
   res_flash(r, validate ? _("C’est validé : le demandeur est prévenu par e-mail.")
                         : _("C’est refusé : le demandeur reçoit le motif par e-mail."));
   res_redirect(r, arena_printf(r->a, "%s/%lld", k->review_path, (long long)id));
