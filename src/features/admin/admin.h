@@ -18,11 +18,6 @@
 #define ADMIN_OUTBOX_PER_PAGE 50  /* rows on /admin/outbox */
 #define ADMIN_FILTER_MAX 200      /* bytes of a text filter in a query string */
 
-/* A time as the French interface shows it, "05/03/2025 14:07", in the
-** server's local time zone (the territory's); `none` when t is 0. The text
-** is allocated in a. */
-const char *admin_date(arena *a, int64_t t, const char *none);
-
 /* A query-string argument, trimmed, allocated in the request arena; ""
 ** when absent. */
 const char *admin_arg(req *r, const char *name);

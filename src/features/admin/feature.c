@@ -40,15 +40,6 @@ const struct feature feature_admin = {
 
 /* ------------------------------------------------------------- helpers */
 
-const char *admin_date(arena *a, int64_t t, const char *none) {
-  if (t <= 0) return none;
-  time_t tt = (time_t)t;
-  struct tm tm;
-  char out[32];
-  if (!localtime_r(&tt, &tm) || !strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm)) return none;
-  return arena_strdup(a, out);
-}
-
 const char *admin_arg(req *r, const char *name) {
   const char *v = req_query(r, name);
   if (!v) return "";

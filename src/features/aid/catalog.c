@@ -5,7 +5,6 @@
 ** use to check a label or an equipment.
 */
 #include <string.h>
-#include <time.h>
 
 #include "core/db.h"
 #include "core/i18n.h"
@@ -71,15 +70,6 @@ const char *cat_status_class(const char *status) {
   return "";
 }
 
-const char *cat_date(arena *a, int64_t t) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  localtime_r(&tt, &tm);
-  char out[32];
-  strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm);
-  return arena_strdup(a, out);
-}
-
 const char *cat_person(arena *a, const char *first, const char *last, const char *email) {
   first = first ? first : "";
   last = last ? last : "";
@@ -95,7 +85,7 @@ void cat_common_json(req *r, db_stmt *s, int col, json_t *o) {
   json_object_set_new(o, "refused", json_boolean(!strcmp(st, "refusee")));
   json_object_set_new(o, "draft", json_boolean(!strcmp(st, "brouillon")));
   json_object_set_new(o, "reason", json_string(db_text(s, col + 1)));
-  json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, col + 2))));
+  json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, col + 2), "")));
   json_object_set_new(o, "org_name", json_string(db_text(s, col + 3)));
   json_object_set_new(o, "siret", json_string(db_text(s, col + 4)));
   json_object_set_new(o, "city", json_string(db_text(s, col + 5)));
@@ -180,7 +170,7 @@ json_t *cat_history(req *r, const cat_kind *k, int64_t id) {
   db_stmt *s = db_query(k->sql_history, "i", id);
   while (db_step(s) == DB_ROW) {
     json_t *e = json_object();
-    json_object_set_new(e, "date", json_string(cat_date(r->a, db_int(s, 0))));
+    json_object_set_new(e, "date", json_string(fmt_datetime(r->a, db_int(s, 0), "")));
     json_object_set_new(e, "who", json_string(cat_person(r->a, db_text(s, 1), db_text(s, 2), db_text(s, 3))));
     json_object_set_new(e, "status", json_string(cat_status_label(db_text(s, 4))));
     json_object_set_new(e, "status_class", json_string(cat_status_class(db_text(s, 4))));

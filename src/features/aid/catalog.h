@@ -51,9 +51,6 @@ const char *cat_status_label(const char *status);
 /* Badge class of a status (guichet.css: ok, todo, off; "" for a draft). */
 const char *cat_status_class(const char *status);
 
-/* "12/03/2026 14:05" in the server's (the territory's) time zone, in a. */
-const char *cat_date(arena *a, int64_t t);
-
 /* A person's name as the history shows it: "Camille Durand", or the email
 ** when no name was given, or "compte supprimé" when all are NULL. In a. */
 const char *cat_person(arena *a, const char *first, const char *last, const char *email);

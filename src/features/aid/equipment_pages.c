@@ -87,7 +87,7 @@ int equipment_json(req *r, int64_t id, json_t *o) {
     json_object_set_new(doc, "id", json_integer(db_int(s, 0)));
     json_object_set_new(doc, "filename", json_string(db_text(s, 1)));
     json_object_set_new(doc, "size_kb", json_integer((db_int(s, 2) + 1023) / 1024));
-    json_object_set_new(doc, "date", json_string(cat_date(r->a, db_int(s, 3))));
+    json_object_set_new(doc, "date", json_string(fmt_datetime(r->a, db_int(s, 3), "")));
     json_array_append_new(docs, doc);
   }
   db_done(s);

@@ -82,7 +82,7 @@ static void label_row(req *r, db_stmt *s, json_t *o) {
   json_object_set_new(o, "parking", json_string(label_parking_label(db_text(s, 3))));
   json_object_set_new(o, "status", json_string(cat_status_label(db_text(s, 4))));
   json_object_set_new(o, "status_class", json_string(cat_status_class(db_text(s, 4))));
-  json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, 5))));
+  json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, 5), "")));
 }
 
 void labels_page(req *r) {

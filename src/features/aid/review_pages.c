@@ -130,7 +130,7 @@ static void row_common(req *r, db_stmt *s, json_t *o) {
   json_object_set_new(o, "id", json_integer(db_int(s, 0)));
   json_object_set_new(o, "status", json_string(cat_status_label(db_text(s, 1))));
   json_object_set_new(o, "status_class", json_string(cat_status_class(db_text(s, 1))));
-  json_object_set_new(o, "date", json_string(cat_date(r->a, db_int(s, 2))));
+  json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, 2), "")));
   json_object_set_new(o, "org_name", json_string(db_text(s, 3)));
   json_object_set_new(o, "siret", json_string(db_text(s, 4)));
 }
