@@ -5,6 +5,7 @@
 */
 #include "core/upload.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <magic.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/db.h"
 #include "core/i18n.h"
 #include "core/log.h"
 
@@ -157,9 +159,30 @@ int upload_store(req *r, form_file *f, const char *const *allowed, size_t max, u
   return 0;
 }
 
+#define UPLOAD_TABLES_MAX 16
+static const char *g_tables[UPLOAD_TABLES_MAX]; /* set at start-up, read-only after */
+static int g_ntables;
+
+void upload_track(const char *table) {
+  assert(g_ntables < UPLOAD_TABLES_MAX);
+  for (const char *p = table; *p; p++) assert((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+  for (int i = 0; i < g_ntables; i++)
+    if (!strcmp(g_tables[i], table)) return;
+  g_tables[g_ntables++] = table;
+}
+
 void upload_remove(const char *hash) {
   arena *a = arena_new();
   char *p = upload_path(a, hash);
-  if (p) unlink(p);
+  int used = 0;
+  for (int i = 0; p && !used && i < g_ntables; i++) {
+    buf q = {0}; /* the table name is a registered identifier, the hash is bound */
+    buf_puts(&q, "SELECT count(*) FROM ");
+    buf_puts(&q, g_tables[i]);
+    buf_puts(&q, " WHERE hash=?");
+    used = db_get_int(1, buf_str(&q), "t", hash) != 0;
+    buf_free(&q);
+  }
+  if (p && !used) unlink(p);
   arena_free(a);
 }

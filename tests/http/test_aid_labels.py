@@ -5,6 +5,7 @@ instructors' work lists and decisions (a refusal needs a reason), the
 emails and the history, and who may see what: another organisation gets
 404 on every route that takes an id, a non-instructor 403 on /instruction."""
 import html
+import os
 import re
 
 from harness import PDF, PNG, Server
@@ -446,3 +447,31 @@ def test_demo_company_has_a_validated_label_and_equipment(srv):
         assert demo.sql1("SELECT count(*) FROM aid_label_events") == 2
     finally:
         demo.stop()
+
+
+def test_a_file_shared_by_two_features_stays_until_its_last_use(srv):
+    """The same PDF as Mon compte's Kbis and as an equipment sheet is one
+    stored file: removing it from one place keeps it for the other."""
+    c = installer(srv, "partage@exemple.fr", "51804110500009", "Partage Énergie")
+    mine = PDF + b"% Partage Energie\n"  # bytes no other test uploads
+    c.get("/compte")
+    assert c.post("/compte/documents", {"doc_kind": "kbis"},
+                  files={"file": ("kbis.pdf", mine, "application/pdf")}).status == 303
+    eid = new_equipment(c, reference="PARTAGE-1")
+    assert add_doc(c, eid, "kbis-aussi.pdf", data=mine).status == 303
+    doc = srv.sql1("SELECT id FROM aid_equipment_docs WHERE equipment_id=?", eid)
+    h = srv.sql1("SELECT hash FROM aid_equipment_docs WHERE id=?", doc)
+    assert srv.sql1("SELECT count(*) FROM documents WHERE hash=?", h) >= 1
+    path = os.path.join(srv.dir, "files", h[:2], h)
+    assert os.path.exists(path)
+    c.get("/aides/materiels/%d" % eid)
+    assert c.post("/aides/materiels/%d/documents/%d/supprimer" % (eid, doc)).status == 303
+    assert os.path.exists(path), "the Kbis of Mon compte lost its file"
+    kbis = srv.sql1("SELECT d.id FROM documents d JOIN org_members m ON m.org_id=d.org_id JOIN users u"
+                    " ON u.id=m.user_id WHERE u.email='partage@exemple.fr' AND d.kind='kbis'")
+    r = c.get("/compte/documents/%d" % kbis)
+    assert r.status == 200 and r.body == mine
+    # Removing the last use removes the file.
+    c.get("/compte")
+    assert c.post("/compte/documents/%d/supprimer" % kbis).status == 303
+    assert not os.path.exists(path)

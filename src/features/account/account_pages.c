@@ -321,8 +321,7 @@ void document_post(req *r) {
   json_t *h;
   json_array_foreach(old, i, h) {
     const char *hs = json_string_value(h);
-    if (strcmp(hs, info.hash) != 0 && !db_get_int(0, "SELECT count(*) FROM documents WHERE hash=?", "t", hs))
-      upload_remove(hs);
+    if (strcmp(hs, info.hash) != 0) upload_remove(hs);
   }
   json_decref(old);
   res_flash(r, arena_printf(r->a, _("Document « %s » enregistré."), doc_label(kind)));
@@ -366,7 +365,7 @@ void document_delete_post(req *r) {
     return;
   }
   db_run("DELETE FROM documents WHERE id=?", "i", id);
-  if (!db_get_int(0, "SELECT count(*) FROM documents WHERE hash=?", "t", hash)) upload_remove(hash);
+  upload_remove(hash);
   audit_log(r->me->id, "account.document_delete", arena_printf(r->a, "document:%lld", (long long)id), r->ip, "");
   res_flash(r, _("Le document est retiré."));
   res_redirect(r, "/compte");

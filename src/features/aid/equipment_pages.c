@@ -387,9 +387,7 @@ void equipment_doc_delete_post(req *r) {
   if (cat_commit_or_reply(r, db_run("DELETE FROM aid_equipment_docs WHERE id = ?", "i", doc) == DB_DONE &&
                                 audited(r, "aid.equipment.document_delete", id, name)))
     return;
-  /* The stored file stays: the store is shared by content with other
-  ** features (Mon compte's documents), whose rows this feature does not
-  ** read, so only a core-wide reference count could tell it is unused. */
+  upload_remove(hash); /* kept while another tracked table names it (core/upload.h) */
   res_flash(r, _("Le document est retiré."));
   res_redirect(r, arena_printf(r->a, "/aides/materiels/%lld#documents", (long long)id));
 }

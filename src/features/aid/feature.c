@@ -14,6 +14,7 @@
 #include "core/db.h"
 #include "core/feature.h"
 #include "core/jobs.h"
+#include "core/upload.h"
 #include "features/aid/aid.h"
 #include "features/aid/catalog.h"
 #include "features/aid/dossier.h"
@@ -130,6 +131,8 @@ static int expire_job(json_t *payload, char **err) {
 }
 
 static void init(void) {
+  upload_track("aid_equipment_docs");
+  upload_track("aid_dossier_docs");
   job_register("aid.expire", expire_job);
   job_every("aid.expire", 24 * 3600);
 }
