@@ -1158,7 +1158,7 @@ int http_start(const http_opts *o, int *bound) {
   return 0;
 }
 
-const char *http_base_url(void) { return g_base_url; }
+const char *http_base_url(void) { return *g_base_url ? g_base_url : config_str("base_url"); }
 
 void http_stop(void) {
   if (g_daemon) MHD_stop_daemon(g_daemon);

@@ -135,7 +135,9 @@ typedef struct http_opts {
 ** the bound port in *bound, or -1. */
 int http_start(const http_opts *o, int *bound);
 /* The public base URL for links in emails: config base_url, or
-** http://listen:port once the server listens. No trailing slash. */
+** http://listen:port once the server listens. No trailing slash. In a
+** process that does not serve (guichet worker), config base_url as
+** written, "" when unset: mails written there have relative links. */
 const char *http_base_url(void);
 void http_stop(void);
 

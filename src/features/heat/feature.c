@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/auth.h"
+#include "core/config.h"
 #include "core/db.h"
 #include "core/feature.h"
 #include "core/geo.h"
@@ -45,6 +46,38 @@ static const struct grant grants[] = {
     {"operator", "heat.operate"},
     {0, 0},
 };
+
+/* Settings, read from guichet.conf or GUICHET_HEAT_… at start-up (README,
+** "Configuration"). Whole numbers are checked against their range there. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const struct config_key config[] = {
+    {"heat_threshold_very_close_m", STR(HEAT_VERY_CLOSE_M), 1, HEAT_THRESHOLD_MAX_M},
+    {"heat_threshold_close_m", STR(HEAT_CLOSE_M), 1, HEAT_THRESHOLD_MAX_M},
+    {"heat_threshold_far_m", STR(HEAT_FAR_M), 1, 4 * HEAT_THRESHOLD_MAX_M}, /* "loin" may reach 20 km */
+    {HEAT_CONF_ROUTE_MAX_M, "500", 1, HEAT_THRESHOLD_MAX_M},    /* FCU's rule: the operator within 500 m */
+    {HEAT_CONF_AGENCY, "reseaux-chaleur@agence-energie.localhost", 0, 0},
+    {HEAT_CONF_REMINDER_DAYS, "7", 1, 365},
+    {0, 0, 0, 0},
+};
+
+/* Reads the thresholds once, before any thread runs. Inconsistent values
+** (close below very close…) are said in the log and made monotonic, as a
+** network's overrides are. */
+static void init(void) {
+  heat_thresholds t = {
+      .very_close_m = (double)config_int("heat_threshold_very_close_m"),
+      .close_m = (double)config_int("heat_threshold_close_m"),
+      .far_m = (double)config_int("heat_threshold_far_m"),
+  };
+  if (t.close_m < t.very_close_m || t.far_m < t.close_m)
+    log_error("heat", "heat_threshold_*_m: very close %.0f ≤ close %.0f ≤ far %.0f does not hold: raised to fit",
+              t.very_close_m, t.close_m, t.far_m);
+  if (t.close_m < t.very_close_m) t.close_m = t.very_close_m;
+  if (t.far_m < t.close_m) t.far_m = t.close_m;
+  heat_default_thresholds = t;
+  heat_jobs_init();
+}
 
 int heat_sees_all(req *r) { return auth_can(r->me, "heat.admin"); }
 
@@ -104,6 +137,7 @@ const struct feature feature_heat = {
     .name = "heat",
     .routes = routes,
     .grants = grants,
-    .init = NULL,
+    .init = init,
     .seed = seed,
+    .config = config,
 };

@@ -16,11 +16,13 @@
 #define HEAT_LAYER_LINES "heat_networks" /* geo layer of the traces; ext_id = SNCU id */
 #define HEAT_LAYER_ZONES "heat_zones"    /* geo layer of the priority zones; property "id" = SNCU id */
 #define HEAT_LAYER_COMMUNES "communes"   /* core layer of the territory's communes (property "nom") */
-#define HEAT_ROUTE_MAX_M 500             /* FCU assigns a request to a network within 500 m */
 #define HEAT_DEDUPE_DAYS 30              /* same email + address within 30 days: same request */
-/* Requests no network takes go to the territory's energy agency. A core
-** configuration key would be the right home (see the report of issue #4). */
-#define HEAT_AGENCY_EMAIL "reseaux-chaleur@agence-energie.localhost"
+#define HEAT_THRESHOLD_MAX_M 5000        /* past 5 km no one would call a network "close" */
+
+/* Configuration keys (the feature's table in feature.c; README). */
+#define HEAT_CONF_ROUTE_MAX_M "heat_route_max_m"   /* a request goes to the operator of an open network within it */
+#define HEAT_CONF_AGENCY "heat_agency_email"       /* requests no network takes go to the energy agency */
+#define HEAT_CONF_REMINDER_DAYS "heat_reminder_days" /* operators are reminded of requests left this long */
 
 /* One answer of the eligibility test for a point. */
 typedef struct heat_answer {
@@ -44,6 +46,14 @@ json_t *heat_network_json(int64_t id);
 
 /* Scope of the back office: 1 when the user sees every request. */
 int heat_sees_all(req *r);
+
+/* The addresses that hear about network_id's requests (0: the energy
+** agency's), in out[0..max), allocated in a: see reminders.c. Returns how
+** many (at least 1 when max > 0). */
+int heat_recipients(arena *a, int64_t network_id, const char **out, int max);
+
+/* Registers the reminder job (reminders.c). */
+void heat_jobs_init(void);
 
 /* French date "12/03/2026 14:05" in the arena. */
 const char *heat_date(arena *a, int64_t t);

@@ -28,7 +28,6 @@
 #include "core/log.h"
 #include "features/heat/heat_int.h"
 
-#define THRESHOLD_MAX_M 5000 /* past 5 km no one would call a network "close" */
 #define FIGURES_MAX_ROWS 5000 /* the national arrêté lists about 900 networks */
 
 static void db_failed(req *r) {
@@ -378,16 +377,16 @@ void network_page(req *r) {
   res_page(r, 200, "heat/network", d);
 }
 
-/* An optional threshold in metres: "" → 0 (default), else 1..THRESHOLD_MAX_M. */
+/* An optional threshold in metres: "" → 0 (default), else 1..HEAT_THRESHOLD_MAX_M. */
 static int threshold(form *f, const char *name, int64_t *out) {
   const char *v = form_get(f, name);
   *out = 0;
   if (!*v) return 1;
   char *end = NULL;
   long long n = strlen(v) <= 6 ? strtoll(v, &end, 10) : -1;
-  if (n < 1 || n > THRESHOLD_MAX_M || (end && *end)) {
+  if (n < 1 || n > HEAT_THRESHOLD_MAX_M || (end && *end)) {
     form_error(f, name, arena_printf(f->r->a, _("Saisissez une distance en mètres entre 1 et %d, ou laissez vide "
-                                                "pour la valeur par défaut."), THRESHOLD_MAX_M));
+                                                "pour la valeur par défaut."), HEAT_THRESHOLD_MAX_M));
     return 0;
   }
   *out = n;
