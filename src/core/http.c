@@ -632,6 +632,18 @@ void http_hmac_hex(const char *msg, char out[65]) {
 
 static void temp_unlink_cb(void *p) { unlink((const char *)p); }
 
+int req_tmpfile(req *r, const char *prefix, const char **path) {
+  char *z = arena_printf(r->a, "%s/%s-XXXXXX", g_tmpdir, prefix);
+  int fd = mkstemp(z);
+  if (fd < 0) {
+    log_error("http", "mkstemp %s: %s", z, strerror(errno));
+    return -1;
+  }
+  arena_defer(r->a, temp_unlink_cb, z);
+  *path = z;
+  return fd;
+}
+
 static void set_error(rctx *c, int status, const char *msg) {
   if (!c->err_status) {
     c->err_status = status;
@@ -667,14 +679,8 @@ static int file_write(rctx *c, form_file *f, const char *data, size_t size) {
     return 0;
   }
   if (f->fd < 0) {
-    char *path = arena_printf(c->r.a, "%s/upload-XXXXXX", g_tmpdir);
-    f->fd = mkstemp(path);
-    if (f->fd < 0) {
-      log_error("http", "mkstemp %s: %s", path, strerror(errno));
-      return -1;
-    }
-    f->path = path;
-    arena_defer(c->r.a, temp_unlink_cb, path);
+    f->fd = req_tmpfile(&c->r, "upload", &f->path);
+    if (f->fd < 0) return -1;
     if (c->filemem.n && write(f->fd, c->filemem.z, c->filemem.n) != (ssize_t)c->filemem.n) return -1;
     buf_reset(&c->filemem);
   }

@@ -98,6 +98,12 @@ form_file *req_file(req *r, const char *name);    /* first file of that field wi
 /* Trimmed form field, "" when absent. */
 const char *req_form_trim(req *r, const char *name);
 
+/* A new empty file in data_dir/tmp, removed with the request: its open
+** descriptor (the caller closes it), its path in *path (arena). -1 when it
+** cannot be created (logged). For uploads spilled to disk and downloads
+** built on disk (exports). */
+int req_tmpfile(req *r, const char *prefix, const char **path);
+
 /* Path parameter as a positive integer; on failure answers 404 and returns
 ** -1 (the handler then just returns). */
 int req_id_or_reply(req *r, const char *name, int64_t *out);

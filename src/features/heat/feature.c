@@ -19,6 +19,7 @@
 #include "core/db.h"
 #include "core/feature.h"
 #include "core/geo.h"
+#include "core/i18n.h"
 #include "core/log.h"
 #include "features/heat/heat_int.h"
 
@@ -35,8 +36,11 @@ static const struct route routes[] = {
     {"POST", "/eligibilite/demande", CAP_PUBLIC, 0, HEAT_FORM_BODY, request_post},
     {"GET", "/api/v1/eligibility", CAP_PUBLIC, R_API, 0, eligibility_api},
     {"GET", "/operateur/demandes", "heat.operate", 0, 0, requests_page},
+    {"GET", "/operateur/demandes.csv", "heat.operate", 0, 0, requests_csv},
+    {"GET", "/operateur/demandes.xlsx", "heat.operate", 0, 0, requests_xlsx},
     {"GET", "/operateur/demandes/:id", "heat.operate", 0, 0, request_page},
     {"POST", "/operateur/demandes/:id/statut", "heat.operate", 0, HEAT_FORM_BODY, request_status_post},
+    {"POST", "/operateur/demandes/:id/message", "heat.operate", 0, HEAT_FORM_BODY, request_message_post},
     {0, 0, 0, 0, 0, 0},
 };
 
@@ -80,6 +84,10 @@ static void init(void) {
 }
 
 int heat_sees_all(req *r) { return auth_can(r->me, "heat.admin"); }
+
+void heat_db_failed(req *r) {
+  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
+}
 
 const char *heat_date(arena *a, int64_t t) {
   time_t tt = (time_t)t;

@@ -30,10 +30,6 @@
 
 #define FIGURES_MAX_ROWS 5000 /* the national arrêté lists about 900 networks */
 
-static void db_failed(req *r) {
-  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-}
-
 /* The list of networks, with the import forms; report (may be NULL) is
 ** the result of an import just done. */
 static void list_render(req *r, int status, json_t *report, form *f) {
@@ -162,7 +158,7 @@ void networks_import_post(req *r) {
   json_t *msgs = json_array();
   if (db_begin_write() != 0) {
     json_decref(msgs);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   long n = geo_import_geojson(layer, text, file->size, epsg, "id", flags, &rep);
@@ -183,7 +179,7 @@ void networks_import_post(req *r) {
     db_rollback();
     json_decref(msgs);
     geo_report_free(&rep);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   json_t *report = report_json(zones ? _("Import des zones prioritaires") : _("Import des tracés"), &rep, msgs);
@@ -277,7 +273,7 @@ void networks_figures_post(req *r) {
   json_t *msgs = json_array();
   if (db_begin_write() != 0) {
     json_decref(msgs);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   int64_t now = now_unix();
@@ -300,7 +296,7 @@ void networks_figures_post(req *r) {
                cells[col[C_ID]]) != DB_DONE) {
       db_rollback();
       json_decref(msgs);
-      db_failed(r);
+      heat_db_failed(r);
       return;
     }
     if (db_changes() == 1) rep.nOk++;
@@ -315,7 +311,7 @@ void networks_figures_post(req *r) {
   if (audit_log(r->me->id, "heat.networks.figures", "heat_networks", r->ip, detail) < 0 || db_commit() != 0) {
     db_rollback();
     json_decref(msgs);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   list_render(r, 200, report_json(_("Import des contenus CO2 et taux d’EnR&R"), &rep, msgs), NULL);
@@ -433,7 +429,7 @@ void network_post(req *r) {
   }
   int open = !strcmp(form_get(&f, "ouvert"), "oui");
   if (db_begin_write() != 0) {
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   db_stmt *s = db_prep("UPDATE heat_networks SET name=?, operator_name=?, operator_user_id=?, operator_email=?,"
@@ -460,7 +456,7 @@ void network_post(req *r) {
                 detail) < 0 ||
       db_commit() != 0) {
     db_rollback();
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   res_flash(r, _("Le réseau est enregistré."));
