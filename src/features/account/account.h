@@ -52,6 +52,12 @@ void org_member_delete_post(req *r);
 
 /* data_pages.c */
 void export_get(req *r);
+
+/* token_pages.c */
+void tokens_page(req *r);
+void token_post(req *r);
+void token_revoke_post(req *r);
+void me_api(req *r);
 void delete_page(req *r);
 void delete_post(req *r);
 

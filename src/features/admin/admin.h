@@ -19,11 +19,6 @@
 #define ADMIN_AUDIT_PER_PAGE 100  /* rows on /admin/audit */
 #define ADMIN_OUTBOX_PER_PAGE 50  /* rows on /admin/outbox */
 
-/* A time as the French interface shows it, "05/03/2025 14:07", in the
-** server's local time zone (the territory's); `none` when t is 0. The text
-** is allocated in a. */
-const char *admin_date(arena *a, int64_t t, const char *none);
-
 /* Marks which item of the admin menu is current ("users", "audit",
 ** "outbox"). */
 void admin_nav(json_t *d, const char *current);

@@ -3,12 +3,10 @@
 ** the mail outbox, for territory administrators (core grants them
 ** "admin.users", "admin.audit" and "admin.outbox"; superadmins have all).
 **
-** This file holds the route table and what every admin page shares: French
-** dates, the menu, the end of a list page (the pager and the WHERE builder
-** are core/listing.h). The pages are in users_pages.c and journal_pages.c.
+** This file holds the route table and what every admin page shares: the
+** menu, the end of a list page (the pager and the WHERE builder are
+** core/listing.h). The pages are in users_pages.c and journal_pages.c.
 */
-#include <time.h>
-
 #include "core/feature.h"
 #include "core/i18n.h"
 #include "features/admin/admin.h"
@@ -37,15 +35,6 @@ const struct feature feature_admin = {
 };
 
 /* ------------------------------------------------------------- helpers */
-
-const char *admin_date(arena *a, int64_t t, const char *none) {
-  if (t <= 0) return none;
-  time_t tt = (time_t)t;
-  struct tm tm;
-  char out[32];
-  if (!localtime_r(&tt, &tm) || !strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm)) return none;
-  return arena_strdup(a, out);
-}
 
 void admin_nav(json_t *d, const char *current) {
   json_t *n = json_object();

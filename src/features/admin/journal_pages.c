@@ -122,7 +122,7 @@ void audit_page(req *r) {
     json_t *e = json_object();
     int64_t uid = db_int(s, 2);
     json_object_set_new(e, "id", json_integer(db_int(s, 0)));
-    json_object_set_new(e, "at", json_string(admin_date(r->a, db_int(s, 1), "")));
+    json_object_set_new(e, "at", json_string(fmt_datetime(r->a, db_int(s, 1), "")));
     if (db_text(s, 3)) {
       json_object_set_new(e, "uid", json_integer(uid));
       json_object_set_new(e, "who", json_string(db_text(s, 3)));
@@ -220,8 +220,8 @@ void outbox_page(req *r) {
     json_object_set_new(m, "subject", json_string(db_text(s, 2)));
     json_object_set_new(m, "status_label", json_string(outbox_status(db_text(s, 3))));
     json_object_set_new(m, "status_class", json_string(outbox_class(db_text(s, 3))));
-    json_object_set_new(m, "created", json_string(admin_date(r->a, db_int(s, 4), "")));
-    json_object_set_new(m, "sent", json_string(admin_date(r->a, db_int(s, 5), "—")));
+    json_object_set_new(m, "created", json_string(fmt_datetime(r->a, db_int(s, 4), "")));
+    json_object_set_new(m, "sent", json_string(fmt_datetime(r->a, db_int(s, 5), "—")));
     json_array_append_new(list, m);
   }
   db_done(s);
@@ -300,8 +300,8 @@ void outbox_message_page(req *r) {
   }
   json_object_set_new(m, "status_label", json_string(outbox_status(db_text(s, 3))));
   json_object_set_new(m, "status_class", json_string(outbox_class(db_text(s, 3))));
-  json_object_set_new(m, "created", json_string(admin_date(r->a, db_int(s, 4), "")));
-  json_object_set_new(m, "sent", json_string(admin_date(r->a, db_int(s, 5), "—")));
+  json_object_set_new(m, "created", json_string(fmt_datetime(r->a, db_int(s, 4), "")));
+  json_object_set_new(m, "sent", json_string(fmt_datetime(r->a, db_int(s, 5), "—")));
   json_object_set_new(m, "error", json_string(db_text(s, 6)));
   db_done(s);
   json_object_set_new(d, "m", m);

@@ -193,8 +193,8 @@ void users_page(req *r) {
     json_object_set_new(u, "status_label", json_string(status_label(db_text(s, 4))));
     json_object_set_new(u, "status_class", json_string(status_class(db_text(s, 4))));
     json_object_set_new(u, "totp", json_boolean(db_int(s, 5)));
-    json_object_set_new(u, "created", json_string(admin_date(r->a, db_int(s, 6), "")));
-    json_object_set_new(u, "last_login", json_string(admin_date(r->a, db_int(s, 7), _("jamais"))));
+    json_object_set_new(u, "created", json_string(fmt_datetime(r->a, db_int(s, 6), "")));
+    json_object_set_new(u, "last_login", json_string(fmt_datetime(r->a, db_int(s, 7), _("jamais"))));
     json_object_set_new(u, "roles", roles_labels(db_text(s, 8)));
     json_array_append_new(list, u);
   }
@@ -231,9 +231,9 @@ static void user_render(req *r, int64_t uid, int status, const int *checked, for
   json_object_set_new(u, "status_class", json_string(status_class(st)));
   json_object_set_new(u, "disabled", json_boolean(!strcmp(st, "disabled")));
   json_object_set_new(u, "totp", json_boolean(db_int(s, 7)));
-  json_object_set_new(u, "created", json_string(admin_date(r->a, db_int(s, 8), "")));
-  json_object_set_new(u, "confirmed", json_string(admin_date(r->a, db_int(s, 9), _("pas encore"))));
-  json_object_set_new(u, "last_login", json_string(admin_date(r->a, db_int(s, 10), _("jamais"))));
+  json_object_set_new(u, "created", json_string(fmt_datetime(r->a, db_int(s, 8), "")));
+  json_object_set_new(u, "confirmed", json_string(fmt_datetime(r->a, db_int(s, 9), _("pas encore"))));
+  json_object_set_new(u, "last_login", json_string(fmt_datetime(r->a, db_int(s, 10), _("jamais"))));
   json_object_set_new(u, "self", json_boolean(uid == r->me->id));
   db_done(s);
   json_object_set_new(u, "sessions", json_integer(db_get_int(0, "SELECT count(*) FROM sessions WHERE user_id=?",

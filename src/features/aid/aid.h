@@ -97,6 +97,8 @@ void programme_page(req *r);
 /* Loads programme id into rules (strings in r's arena) and, when d is not
 ** NULL, every column as display values under d. Returns 1, or 0 if absent. */
 int aid_programme_load(req *r, int64_t id, aid_rules *p, json_t *d);
+/* The rules of programme id, strings in a. Returns 1, or 0 if absent. */
+int aid_rules_load(arena *a, int64_t id, aid_rules *p);
 /* French label of a target code ("voirie_publique" → "Voirie publique"). */
 const char *aid_target_label(const char *code);
 /* Today in the server's time zone (the territory's), "YYYY-MM-DD". */

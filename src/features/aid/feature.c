@@ -11,7 +11,9 @@
 
 #include "core/db.h"
 #include "core/feature.h"
+#include "core/jobs.h"
 #include "features/aid/aid.h"
+#include "features/aid/dossier.h"
 
 #define AID_FORM_BODY (128 * 1024) /* a programme form: specification (64 KB at most) plus the other fields */
 
@@ -84,10 +86,25 @@ static void seed(void) {
               "2025-01-01", strcmp(today, end) > 0 ? today : end, demo[i].docs, demo[i].spec, now, now);
 }
 
+/* Daily: validated dossiers whose proofs are late become "expirée". */
+static int expire_job(json_t *payload, char **err) {
+  UNUSED(payload);
+  UNUSED(err);
+  char today[11];
+  aid_today(today);
+  aid_dossier_expire_due(today);
+  return 0;
+}
+
+static void init(void) {
+  job_register("aid.expire", expire_job);
+  job_every("aid.expire", 24 * 3600);
+}
+
 const struct feature feature_aid = {
     .name = "aid",
     .routes = routes,
     .grants = grants,
-    .init = NULL,
+    .init = init,
     .seed = seed,
 };

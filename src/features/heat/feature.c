@@ -12,7 +12,6 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/auth.h"
 #include "core/config.h"
@@ -87,14 +86,6 @@ int heat_sees_all(req *r) { return auth_can(r->me, "heat.admin"); }
 
 void heat_db_failed(req *r) {
   res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-}
-
-const char *heat_date(arena *a, int64_t t) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  char out[32];
-  if (t <= 0 || !localtime_r(&tt, &tm) || !strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm)) return "";
-  return arena_strdup(a, out);
 }
 
 /* ----------------------------------------------------------------- seed */

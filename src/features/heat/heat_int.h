@@ -95,8 +95,6 @@ int heat_recipients(arena *a, int64_t network_id, const char **out, int max);
 /* Registers the reminder job (reminders.c). */
 void heat_jobs_init(void);
 
-/* French date "12/03/2026 14:05" in the arena. */
-const char *heat_date(arena *a, int64_t t);
 
 /* Handlers. */
 void networks_page(req *r);

@@ -83,7 +83,7 @@ static int request_load(req *r, int64_t id, json_t *d, const char **status) {
                {"eligibility", HC_ELIGIBILITY}, {"routed_to", HC_ROUTED_TO}};
   json_t *o = json_object();
   json_object_set_new(o, "id", json_integer(id));
-  json_object_set_new(o, "date", json_string(heat_date(r->a, db_int(s, HC_CREATED))));
+  json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, HC_CREATED), "")));
   for (size_t i = 0; i < ARRAY_SIZE(texts); i++) json_object_set_new(o, texts[i].key, json_string(db_text(s, texts[i].col)));
   if (*db_text(s, HC_SNCU))
     json_object_set_new(o, "network", json_string(arena_printf(r->a, "%s %s", db_text(s, HC_SNCU),
@@ -93,7 +93,7 @@ static int request_load(req *r, int64_t id, json_t *d, const char **status) {
   if (!db_is_null(s, HC_DISTANCE))
     json_object_set_new(o, "distance", json_string(arena_printf(r->a, "%.0f m", db_double(s, HC_DISTANCE))));
   int last = HC_LAT + 1; /* reminded_at */
-  if (!db_is_null(s, last)) json_object_set_new(o, "reminded", json_string(heat_date(r->a, db_int(s, last))));
+  if (!db_is_null(s, last)) json_object_set_new(o, "reminded", json_string(fmt_datetime(r->a, db_int(s, last), "")));
   const char *st = arena_strdup(r->a, db_text(s, HC_STATUS));
   json_object_set_new(o, "status", json_string(heat_status_label(st) ? heat_status_label(st) : st));
   db_done(s);
@@ -109,7 +109,7 @@ static int request_load(req *r, int64_t id, json_t *d, const char **status) {
   while (db_step(s) == DB_ROW) {
     json_t *e = json_object();
     const char *kind = db_text(s, 5);
-    json_object_set_new(e, "date", json_string(heat_date(r->a, db_int(s, 0))));
+    json_object_set_new(e, "date", json_string(fmt_datetime(r->a, db_int(s, 0), "")));
     json_object_set_new(e, "who", json_string(*db_text(s, 1) ? db_text(s, 1)
                                               : !strcmp(kind, "status") ? _("le demandeur") : _("le service")));
     json_object_set_new(e, kind, json_true()); /* "status", "email" or "reminder": how the template shows it */

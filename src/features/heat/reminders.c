@@ -75,7 +75,7 @@ static int remind_network(arena *a, int64_t network_id, int64_t now, int64_t bef
     status[n] = arena_strdup(a, db_text(s, 3));
     const char *label = heat_status_label(status[n]);
     buf_printf(&list, _("- n° %lld, reçue le %s : %s (%s)\n  %s/operateur/demandes/%lld\n"), (long long)ids[n],
-               heat_date(a, db_int(s, 1)), db_text(s, 2), label ? label : status[n], http_base_url(),
+               fmt_datetime(a, db_int(s, 1), ""), db_text(s, 2), label ? label : status[n], http_base_url(),
                (long long)ids[n]);
     n++;
   }

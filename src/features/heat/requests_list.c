@@ -272,8 +272,8 @@ void requests_page(req *r) {
   while ((rc = db_step(s)) == DB_ROW) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(db_int(s, HC_ID)));
-    json_object_set_new(o, "date", json_string(heat_date(r->a, db_int(s, HC_CREATED))));
-    json_object_set_new(o, "updated", json_string(heat_date(r->a, db_int(s, HC_UPDATED))));
+    json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, HC_CREATED), "")));
+    json_object_set_new(o, "updated", json_string(fmt_datetime(r->a, db_int(s, HC_UPDATED), "")));
     json_object_set_new(o, "address", json_string(db_text(s, HC_ADDRESS)));
     json_object_set_new(o, "commune", json_string(db_text(s, HC_COMMUNE)));
     json_object_set_new(o, "mode", json_string(db_text(s, HC_MODE)));
