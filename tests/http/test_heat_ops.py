@@ -441,3 +441,112 @@ def test_permissions_of_every_new_route(srv):
     for path in gets:
         assert ta.get(path).status == 200, path
     assert len(srv.mails("table-a@exemple.fr")) == n
+
+
+# -------------------------------------------------------------------- API
+
+def test_api_list_with_cursor_and_filters(srv):
+    tok = srv.token(PEOPLE["operator"][0], "CRM")
+    mine = set(x for (x,) in srv.sql("SELECT r.id FROM heat_requests r JOIN heat_networks n ON n.id=r.network_id"
+                                     " WHERE n.sncu_id='1701C'"))
+    seen, cursor, pages = [], None, 0
+    while True:
+        q = {"limit": 25}
+        if cursor:
+            q["cursor"] = cursor
+        r = srv.api("GET", "/api/v1/heat/requests?" + urllib.parse.urlencode(q), tok)
+        assert r.status == 200, r
+        j = r.json()
+        assert len(j["requests"]) <= 25
+        seen += [x["id"] for x in j["requests"]]
+        pages += 1
+        cursor = j["next_cursor"]
+        if not cursor:
+            break
+    assert pages >= 3 and len(seen) == len(set(seen)) and set(seen) == mine  # every one, once, and only these
+    one = r.json()["requests"][-1] if r.json()["requests"] else None
+    keys = {"id", "created_at", "updated_at", "status", "status_label", "network", "address", "commune", "applicant",
+            "eligibility", "distance_m", "energy", "heating_mode", "dwellings", "comment"}
+    assert one is None or keys <= set(one), one
+    # Filters.
+    r = srv.api("GET", "/api/v1/heat/requests?status=etude&limit=200", tok)
+    assert r.status == 200 and r.json()["requests"] and all(x["status"] == "etude" for x in r.json()["requests"])
+    r = srv.api("GET", "/api/v1/heat/requests?network=1704C", tok)
+    assert r.json()["requests"] == []  # another network: nothing, even asked by name
+    rid = srv.sql1("SELECT id FROM heat_requests WHERE email='table-a@exemple.fr'")
+    srv.sql("UPDATE heat_requests SET updated_at=strftime('%s','now')+100 WHERE id=?", rid)
+    since = int(time.time()) + 50
+    for value in (str(since), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since))):
+        r = srv.api("GET", "/api/v1/heat/requests?updated_since=" + value, tok)
+        assert [x["id"] for x in r.json()["requests"]] == [rid], (value, r.json())
+    for q in ("status=perdu", "updated_since=hier", "limit=0", "limit=201", "cursor=abc", "cursor=12"):
+        r = srv.api("GET", "/api/v1/heat/requests?" + q, tok)
+        assert r.status == 400 and r.json()["error"], (q, r)
+
+
+def test_api_get_one_and_scope(srv):
+    rid = srv.sql1("SELECT id FROM heat_requests WHERE email='table-a@exemple.fr'")  # 1701C
+    tok_a = srv.token(PEOPLE["operator"][0])
+    tok_b = srv.token(PEOPLE["operator_b"][0])
+    r = srv.api("GET", "/api/v1/heat/requests/%d" % rid, tok_a)
+    assert r.status == 200, r
+    j = r.json()
+    assert j["id"] == rid and j["network"] == {"id": "1701C", "name": "Villeneuve les Salines"}
+    assert j["applicant"]["email"] == "table-a@exemple.fr" and j["applicant"]["last_name"] == "Zorro"
+    assert [h["kind"] for h in j["history"]][:2] == ["status", "email"] and j["history"][0]["old_status"] is None
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", j["created_at"])
+    # Operator B's token: 404 for A's request, and A's requests are not in its list.
+    assert srv.api("GET", "/api/v1/heat/requests/%d" % rid, tok_b).status == 404
+    listed = [x["id"] for x in srv.api("GET", "/api/v1/heat/requests?limit=200", tok_b).json()["requests"]]
+    assert rid not in listed and listed
+    assert all(srv.sql1("SELECT n.sncu_id FROM heat_requests r JOIN heat_networks n ON n.id=r.network_id"
+                        " WHERE r.id=?", x) == "1704C" for x in listed)
+    assert srv.api("GET", "/api/v1/heat/requests/999999", tok_a).status == 404
+    # The territory administrator's token sees everything, an applicant's nothing.
+    assert srv.api("GET", "/api/v1/heat/requests/%d" % rid, srv.token(PEOPLE["territory_admin"][0])).status == 200
+    r = srv.api("GET", "/api/v1/heat/requests", srv.token(PEOPLE["applicant"][0]))
+    assert r.status == 403 and r.json()["error"]
+    for path in ("/api/v1/heat/requests", "/api/v1/heat/requests/%d" % rid):
+        r = srv.api("GET", path)
+        assert r.status == 401 and r.json()["error"], path
+
+
+def test_api_status_update(srv):
+    rid = srv.sql1("SELECT id FROM heat_requests WHERE email='table-a@exemple.fr'")
+    tok = srv.token(PEOPLE["operator"][0])
+    old = srv.sql1("SELECT status FROM heat_requests WHERE id=?", rid)
+    n = len(srv.mails("table-a@exemple.fr"))
+    r = srv.api("POST", "/api/v1/heat/requests/%d/status" % rid, tok,
+                {"status": "etude", "comment": "Étude de faisabilité lancée (CRM)."})
+    assert r.status == 200, r
+    j = r.json()
+    assert j["status"] == "etude" and j["status_label"] == "Étude en cours"
+    assert j["history"][-1]["comment"] == "Étude de faisabilité lancée (CRM)." and j["history"][-1]["by"] == PEOPLE["operator"][0]
+    assert srv.sql("SELECT old_status, new_status, user_id FROM heat_request_history WHERE request_id=?"
+                   " ORDER BY id DESC LIMIT 1", rid)[0] == (old, "etude", _ids["operator"])
+    mails = srv.mails("table-a@exemple.fr")
+    assert len(mails) == n + 1 and "Étude de faisabilité lancée (CRM)." in mails[0][1]
+    assert srv.sql1("SELECT detail FROM audit WHERE action='heat.request.status' ORDER BY id DESC LIMIT 1") == \
+        "%s → etude" % old
+    # Bad input: JSON errors in French, nothing changed.
+    for body, code in [({"status": "perdu"}, 422), ({"status": "etude"}, 422), ({"comment": "x"}, 422),
+                       ({"status": "realise", "comment": 3}, 422), ({"status": "realise", "comment": "x" * 2001}, 422),
+                       ([1, 2], 400), ("pas du json", 400)]:
+        r = srv.api("POST", "/api/v1/heat/requests/%d/status" % rid, tok, body)
+        assert r.status == code and r.json()["error"], (body, r)
+    r = srv.api("POST", "/api/v1/heat/requests/%d/status" % rid, tok, headers={"Content-Type": "application/json"})
+    assert r.status == 400
+    assert srv.sql1("SELECT status FROM heat_requests WHERE id=?", rid) == "etude"
+    # Another network's operator, an applicant, no token: refused, nothing changed.
+    r = srv.api("POST", "/api/v1/heat/requests/%d/status" % rid, srv.token(PEOPLE["operator_b"][0]), {"status": "abandonne"})
+    assert r.status == 404
+    r = srv.api("POST", "/api/v1/heat/requests/%d/status" % rid, srv.token(PEOPLE["applicant"][0]), {"status": "abandonne"})
+    assert r.status == 403
+    assert srv.api("POST", "/api/v1/heat/requests/%d/status" % rid, None, {"status": "abandonne"}).status == 401
+    # A browser session without the form token is refused too (no CSRF by cookie).
+    a = as_(srv, "operator")
+    r = a.request("POST", "/api/v1/heat/requests/%d/status" % rid, body=b'{"status": "abandonne"}',
+                  headers={"Content-Type": "application/json", "Origin": "http://evil.example"})
+    assert r.status == 403
+    assert srv.sql1("SELECT status FROM heat_requests WHERE id=?", rid) == "etude"
+    assert len(srv.mails("table-a@exemple.fr")) == n + 1

@@ -6,8 +6,13 @@
 **
 ** Capabilities: "heat.admin" (territory administrators: networks, and every
 ** request) and "heat.operate" (operators: the requests of their networks;
-** territory administrators too). The eligibility page, the API and the
-** contact form are public; the form is CSRF-checked like every form.
+** territory administrators too). The eligibility page, its API and the
+** contact form are public; the form is CSRF-checked like every form. The
+** operators' own API (api.c) takes their API token.
+**
+** Files: eligibility.c (test and contact requests), networks_pages.c
+** (admin), requests_list.c (operators' table and exports), operator_pages.c
+** (one request: status, e-mails), api.c (CRM API), reminders.c (job).
 */
 #include <sodium.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 #include "features/heat/heat_int.h"
 
 #define HEAT_FORM_BODY (64 * 1024)               /* the contact form: a comment of 2,000 characters and a dozen fields */
+#define HEAT_API_BODY (16 * 1024)                /* a status and a comment of 2,000 characters, in JSON */
 #define HEAT_IMPORT_BODY (20 * 1024 * 1024 + 4096) /* a 20 MB GeoJSON (the national file is ~50 MB: import by region) */
 
 static const struct route routes[] = {
@@ -40,6 +46,9 @@ static const struct route routes[] = {
     {"GET", "/operateur/demandes/:id", "heat.operate", 0, 0, request_page},
     {"POST", "/operateur/demandes/:id/statut", "heat.operate", 0, HEAT_FORM_BODY, request_status_post},
     {"POST", "/operateur/demandes/:id/message", "heat.operate", 0, HEAT_FORM_BODY, request_message_post},
+    {"GET", "/api/v1/heat/requests", "heat.operate", R_API, 0, heat_requests_api},
+    {"GET", "/api/v1/heat/requests/:id", "heat.operate", R_API, 0, heat_request_api},
+    {"POST", "/api/v1/heat/requests/:id/status", "heat.operate", R_API, HEAT_API_BODY, heat_request_status_api},
     {0, 0, 0, 0, 0, 0},
 };
 

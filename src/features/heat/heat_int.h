@@ -111,5 +111,8 @@ void requests_xlsx(req *r);
 void request_page(req *r);
 void request_status_post(req *r);
 void request_message_post(req *r);
+void heat_requests_api(req *r);
+void heat_request_api(req *r);
+void heat_request_status_api(req *r);
 
 #endif
