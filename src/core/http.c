@@ -383,14 +383,18 @@ const char *req_form(req *r, const char *name) {
   return NULL;
 }
 
-const char *req_form_trim(req *r, const char *name) {
-  const char *v = req_form(r, name);
+/* v without surrounding blanks, in the request arena; "" for NULL. */
+static const char *trimmed(req *r, const char *v) {
   if (!v) return "";
   while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n') v++;
   size_t n = strlen(v);
   while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n')) n--;
   return arena_strndup(r->a, v, n);
 }
+
+const char *req_form_trim(req *r, const char *name) { return trimmed(r, req_form(r, name)); }
+
+const char *req_query_trim(req *r, const char *name) { return trimmed(r, req_query(r, name)); }
 
 form_file *req_file(req *r, const char *name) {
   for (form_file *f = r->files; f; f = f->next)

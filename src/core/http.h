@@ -96,8 +96,9 @@ const char *req_form(req *r, const char *name);    /* body field, first of that 
 const char *req_header(req *r, const char *name);
 const char *req_cookie(req *r, const char *name);
 form_file *req_file(req *r, const char *name);    /* first file of that field with size > 0 */
-/* Trimmed form field, "" when absent. */
+/* Trimmed form field or query-string argument, "" when absent. */
 const char *req_form_trim(req *r, const char *name);
+const char *req_query_trim(req *r, const char *name);
 
 /* A new empty file in data_dir/tmp, removed with the request: its open
 ** descriptor (the caller closes it), its path in *path (arena). -1 when it

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/i18n.h"
+
 /* n decimal digits at z as a number, or -1. */
 static int digits(const char *z, int n) {
   int v = 0;
@@ -45,15 +47,6 @@ int listing_day(const char *z, int next, int64_t *out) {
   if (t == (time_t)-1) return -1;
   *out = (int64_t)t;
   return 0;
-}
-
-const char *listing_arg(req *r, const char *name) {
-  const char *v = req_query(r, name);
-  if (!v) return "";
-  while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n') v++;
-  size_t n = strlen(v);
-  while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n')) n--;
-  return arena_strndup(r->a, v, n);
 }
 
 int64_t listing_page_arg(req *r) {
@@ -130,4 +123,44 @@ db_stmt *listing_query_prep(const listing_query *q, const char *head, const char
     else db_bind_int(s, i + 1, q->bind[i].i);
   }
   return s;
+}
+
+db_stmt *listing_page_prep(const listing_query *q, const char *head, const char *order, int64_t page, int64_t per) {
+  assert(page >= 1 && per > 0);
+  buf b = {0};
+  buf_puts(&b, order);
+  buf_puts(&b, " LIMIT ? OFFSET ?");
+  db_stmt *s = listing_query_prep(q, head, buf_str(&b));
+  buf_free(&b);
+  db_bind_int(s, q->nbind + 1, per);
+  db_bind_int(s, q->nbind + 2, (page - 1) * per);
+  return s;
+}
+
+int listing_count_or_reply(req *r, const listing_query *q, const char *head, json_t *d, int64_t *total) {
+  db_stmt *s = listing_query_prep(q, head, "");
+  int rc = db_step(s);
+  *total = rc == DB_ROW ? db_int(s, 0) : 0;
+  db_done(s);
+  if (rc == DB_ROW) return 0;
+  json_decref(d);
+  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
+  return -1;
+}
+
+void listing_days(form *f, listing_query *q, const char *zFrom, const char *zTo, const char *ge_frag,
+                  const char *lt_frag) {
+  static const char *bad_day = N_("Date invalide : saisissez-la sous la forme aaaa-mm-jj, par exemple 2025-03-31.");
+  int64_t from = 0, to = 0;
+  if (*zFrom && listing_day(zFrom, 0, &from) != 0) form_error(f, "du", _(bad_day));
+  if (*zTo && listing_day(zTo, 1, &to) != 0) form_error(f, "au", _(bad_day));
+  if (*zFrom && *zTo && !f->nerr && to <= from) form_error(f, "au", _("La date de fin précède la date de début."));
+  if (*zFrom) {
+    listing_query_and(q, ge_frag);
+    listing_query_int(q, from);
+  }
+  if (*zTo) {
+    listing_query_and(q, lt_frag);
+    listing_query_int(q, to);
+  }
 }

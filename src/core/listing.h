@@ -1,7 +1,7 @@
 /*
 ** listing.h — what every filtered, paginated list page shares (the admin
-** lists, the heat operators' requests): query-string arguments, days typed
-** by people, a WHERE clause put together from fixed SQL fragments, and the
+** lists, the heat operators' requests): the page argument, days typed by
+** people, a WHERE clause put together from fixed SQL fragments, and the
 ** pager rendered by the core/pager template.
 **
 ** Nothing here allocates outside the request arena; a listing_query lives
@@ -14,13 +14,10 @@
 #include <stdint.h>
 
 #include "core/db.h"
+#include "core/form.h"
 #include "core/http.h"
 
 #define LISTING_FILTER_MAX 200 /* bytes of a text filter in a query string */
-
-/* A query-string argument, trimmed, allocated in the request arena; ""
-** when absent. */
-const char *listing_arg(req *r, const char *name);
 
 /* The page asked for in the "page" query argument, 1 when absent or not a
 ** positive number. */
@@ -64,5 +61,22 @@ void listing_query_text(listing_query *q, const char *z);
 ** any placeholder of tail from q->nbind + 1 on, steps and db_done()s. head
 ** and tail are fixed text too. */
 db_stmt *listing_query_prep(const listing_query *q, const char *head, const char *tail);
+
+/* One page of a list: head + " WHERE …" + order + " LIMIT ? OFFSET ?",
+** the limit and offset of page (from 1) of per rows bound after q's values.
+** order is fixed text ("ORDER BY a.id DESC"). */
+db_stmt *listing_page_prep(const listing_query *q, const char *head, const char *order, int64_t page, int64_t per);
+
+/* The number of rows of head (a fixed "SELECT count(*) FROM t") under q's
+** WHERE into *total. On a database error answers 500 in French, releases
+** d (the page data being built) and returns -1. */
+int listing_count_or_reply(req *r, const listing_query *q, const char *head, json_t *d, int64_t *total);
+
+/* The filters "du" and "au" of a list: days of listing_day's forms, both
+** inclusive. Checks them into f (French errors on the fields "du" and
+** "au") and adds to q ge_frag ("a.at >= ?") with the start of zFrom and
+** lt_frag ("a.at < ?") with the end of zTo, those that are not "". */
+void listing_days(form *f, listing_query *q, const char *zFrom, const char *zTo, const char *ge_frag,
+                  const char *lt_frag);
 
 #endif

@@ -62,7 +62,7 @@ void audit_page(req *r) {
   form_init(&f, r, NULL);
   const char *v[ARRAY_SIZE(names)];
   for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-    v[i] = listing_arg(r, names[i]);
+    v[i] = req_query_trim(r, names[i]);
     form_set(&f, names[i], v[i]);
     if (strlen(v[i]) > LISTING_FILTER_MAX)
       form_error(&f, names[i], arena_printf(r->a, _("%d caractères au plus."), LISTING_FILTER_MAX));
@@ -80,44 +80,24 @@ void audit_page(req *r) {
       listing_query_and(&w, "a.object = ?");
       listing_query_text(&w, zObject);
     }
-    int64_t from = 0, to = 0;
-    static const char *bad_day = N_("Date invalide : saisissez-la sous la forme aaaa-mm-jj, par exemple 2025-03-31.");
-    if (*zFrom && listing_day(zFrom, 0, &from) != 0) form_error(&f, "du", _(bad_day));
-    if (*zTo && listing_day(zTo, 1, &to) != 0) form_error(&f, "au", _(bad_day));
-    if (*zFrom && *zTo && !f.nerr && to <= from)
-      form_error(&f, "au", _("La date de fin précède la date de début."));
-    if (*zFrom) {
-      listing_query_and(&w, "a.at >= ?");
-      listing_query_int(&w, from);
-    }
-    if (*zTo) {
-      listing_query_and(&w, "a.at < ?");
-      listing_query_int(&w, to);
-    }
+    listing_days(&f, &w, zFrom, zTo, "a.at >= ?", "a.at < ?");
   }
   if (f.nerr) {
     form_into(&f, d);
     res_page(r, 422, "admin/audit", d);
     return;
   }
-  db_stmt *s = listing_query_prep(&w, "SELECT count(*) FROM audit a", "");
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
-    json_decref(d);
-    admin_db_failed(r);
-    return;
-  }
+  int64_t total;
+  if (listing_count_or_reply(r, &w, "SELECT count(*) FROM audit a", d, &total)) return;
   const char *keep[] = {"utilisateur", zUser, "action", zAction, "objet", zObject, "du", zFrom, "au", zTo, NULL};
   int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
-  s = listing_query_prep(&w,
-                       "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
-                       " coalesce(a.ip, ''), coalesce(a.detail, '') FROM audit a LEFT JOIN users u ON u.id = a.user_id",
-                       "ORDER BY a.id DESC LIMIT ? OFFSET ?");
-  db_bind_int(s, w.nbind + 1, ADMIN_AUDIT_PER_PAGE);
-  db_bind_int(s, w.nbind + 2, (page - 1) * ADMIN_AUDIT_PER_PAGE);
+  db_stmt *s = listing_page_prep(&w,
+                                "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
+                                " coalesce(a.ip, ''), coalesce(a.detail, '')"
+                                " FROM audit a LEFT JOIN users u ON u.id = a.user_id",
+                                "ORDER BY a.id DESC", page, ADMIN_AUDIT_PER_PAGE);
   json_t *list = json_array();
+  int rc;
   while ((rc = db_step(s)) == DB_ROW) {
     json_t *e = json_object();
     int64_t uid = db_int(s, 2);
@@ -179,7 +159,7 @@ void outbox_page(req *r) {
   admin_nav(d, "outbox");
   form f;
   form_init(&f, r, NULL);
-  const char *q = listing_arg(r, "q");
+  const char *q = req_query_trim(r, "q");
   form_set(&f, "q", q);
   if (strlen(q) > LISTING_FILTER_MAX) {
     form_error(&f, "q", arena_printf(r->a, _("%d caractères au plus."), LISTING_FILTER_MAX));
@@ -195,24 +175,16 @@ void outbox_page(req *r) {
     listing_query_text(&w, arena_strdup(r->a, buf_str(&b)));
     buf_free(&b);
   }
-  db_stmt *s = listing_query_prep(&w, "SELECT count(*) FROM outbox o", "");
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
-    json_decref(d);
-    admin_db_failed(r);
-    return;
-  }
+  int64_t total;
+  if (listing_count_or_reply(r, &w, "SELECT count(*) FROM outbox o", d, &total)) return;
   const char *keep[] = {"q", q, NULL};
   int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
-  s = listing_query_prep(&w,
-                       "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
-                       " FROM outbox o",
-                       "ORDER BY o.id DESC LIMIT ? OFFSET ?");
-  db_bind_int(s, w.nbind + 1, ADMIN_OUTBOX_PER_PAGE);
-  db_bind_int(s, w.nbind + 2, (page - 1) * ADMIN_OUTBOX_PER_PAGE);
+  db_stmt *s = listing_page_prep(&w,
+                                "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
+                                " FROM outbox o",
+                                "ORDER BY o.id DESC", page, ADMIN_OUTBOX_PER_PAGE);
   json_t *list = json_array();
+  int rc;
   while ((rc = db_step(s)) == DB_ROW) {
     json_t *m = json_object();
     json_object_set_new(m, "id", json_integer(db_int(s, 0)));

@@ -70,8 +70,8 @@ static json_t *request_json(db_stmt *s) {
   json_object_set_new(o, "lon", json_real(db_double(s, HC_LON)));
   json_object_set_new(o, "lat", json_real(db_double(s, HC_LAT)));
   json_object_set_new(o, "eligibility", json_string(db_text(s, HC_ELIGIBILITY)));
-  json_object_set_new(o, "distance_m", db_is_null(s, HC_DISTANCE) ? json_null()
-                                                                   : json_integer((json_int_t)(db_double(s, HC_DISTANCE) + 0.5)));
+  json_int_t dist = (json_int_t)(db_double(s, HC_DISTANCE) + 0.5); /* metres, rounded */
+  json_object_set_new(o, "distance_m", db_is_null(s, HC_DISTANCE) ? json_null() : json_integer(dist));
   json_object_set_new(o, "profile", json_string(db_text(s, HC_PROFILE)));
   json_object_set_new(o, "structure_type", text_or_null(s, HC_STRUCT_TYPE));
   json_object_set_new(o, "structure_name", text_or_null(s, HC_STRUCT_NAME));
@@ -114,9 +114,9 @@ static int parse_cursor(req *r, const char *z, int64_t *t, int64_t *id) {
 void heat_requests_api(req *r) {
   listing_query w = {0};
   heat_scope(&w, r);
-  const char *st = listing_arg(r, "status"), *net = listing_arg(r, "network");
-  const char *since = listing_arg(r, "updated_since"), *cursor = listing_arg(r, "cursor");
-  const char *lim = listing_arg(r, "limit");
+  const char *st = req_query_trim(r, "status"), *net = req_query_trim(r, "network");
+  const char *since = req_query_trim(r, "updated_since"), *cursor = req_query_trim(r, "cursor");
+  const char *lim = req_query_trim(r, "limit");
   int64_t limit = API_LIMIT_DEFAULT, t = 0, cid = 0;
   if (*st && !heat_status_label(st)) {
     res_error(r, 400, _("status : code de statut inconnu (a_traiter, attente, non_realisable, prise_en_charge, "
@@ -241,7 +241,8 @@ void heat_request_status_api(req *r) {
   const char *why = NULL;
   if (!st) why = _("status : une chaîne, le code du nouveau statut.");
   else if (!comment) why = _("comment : une chaîne, ou null.");
-  else if (strlen(comment) > API_COMMENT_MAX) why = arena_printf(r->a, _("comment : %d caractères au plus."), API_COMMENT_MAX);
+  else if (strlen(comment) > API_COMMENT_MAX)
+    why = arena_printf(r->a, _("comment : %d caractères au plus."), API_COMMENT_MAX);
   else why = heat_status_check(r, id, st, comment);
   st = st ? arena_strdup(r->a, st) : NULL;
   comment = comment ? arena_strdup(r->a, comment) : NULL;

@@ -93,7 +93,7 @@ typedef struct filters {
 static int filters_parse(req *r, form *f, filters *hf) {
   memset(hf, 0, sizeof *hf);
   for (int i = 0; i < F_COUNT; i++) {
-    hf->v[i] = listing_arg(r, filter_names[i]);
+    hf->v[i] = req_query_trim(r, filter_names[i]);
     form_set(f, filter_names[i], hf->v[i]);
     if (strlen(hf->v[i]) > LISTING_FILTER_MAX)
       form_error(f, filter_names[i], arena_printf(r->a, _("%d caractères au plus."), LISTING_FILTER_MAX));
@@ -117,20 +117,7 @@ static int filters_parse(req *r, form *f, filters *hf) {
     listing_query_and(&hf->w, "r.commune = ?");
     listing_query_text(&hf->w, v[F_COMMUNE]);
   }
-  int64_t from = 0, to = 0;
-  static const char *bad_day = N_("Date invalide : saisissez-la sous la forme aaaa-mm-jj, par exemple 2026-03-31.");
-  if (*v[F_DU] && listing_day(v[F_DU], 0, &from) != 0) form_error(f, "du", _(bad_day));
-  if (*v[F_AU] && listing_day(v[F_AU], 1, &to) != 0) form_error(f, "au", _(bad_day));
-  if (*v[F_DU] && *v[F_AU] && !f->nerr && to <= from)
-    form_error(f, "au", _("La date de fin précède la date de début."));
-  if (*v[F_DU]) {
-    listing_query_and(&hf->w, "r.created_at >= ?");
-    listing_query_int(&hf->w, from);
-  }
-  if (*v[F_AU]) {
-    listing_query_and(&hf->w, "r.created_at < ?");
-    listing_query_int(&hf->w, to);
-  }
+  listing_days(f, &hf->w, v[F_DU], v[F_AU], "r.created_at >= ?", "r.created_at < ?");
   if (*v[F_Q]) {
     const char *p = v[F_Q][0] == '#' ? v[F_Q] + 1 : v[F_Q];
     int64_t ref = *p && strlen(p) <= 18 && strspn(p, "0123456789") == strlen(p) ? strtoll(p, NULL, 10) : 0;
@@ -254,21 +241,12 @@ void requests_page(req *r) {
     res_page(r, 422, "heat/requests", d);
     return;
   }
-  db_stmt *s = listing_query_prep(&hf.w, "SELECT count(*) FROM heat_requests r", "");
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
-    json_decref(d);
-    heat_db_failed(r);
-    return;
-  }
+  int64_t total;
+  if (listing_count_or_reply(r, &hf.w, "SELECT count(*) FROM heat_requests r", d, &total)) return;
   int64_t page = listing_pager(d, total, listing_page_arg(r), PER_PAGE, keep_list(r->a, &hf, 0));
-  s = listing_query_prep(&hf.w, "SELECT " HEAT_ROW_COLS HEAT_ROW_FROM,
-                         arena_printf(r->a, "%s LIMIT ? OFFSET ?", order_by(r->a, &hf)));
-  db_bind_int(s, hf.w.nbind + 1, PER_PAGE);
-  db_bind_int(s, hf.w.nbind + 2, (page - 1) * PER_PAGE);
+  db_stmt *s = listing_page_prep(&hf.w, "SELECT " HEAT_ROW_COLS HEAT_ROW_FROM, order_by(r->a, &hf), page, PER_PAGE);
   json_t *l = json_array();
+  int rc;
   while ((rc = db_step(s)) == DB_ROW) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(db_int(s, HC_ID)));
