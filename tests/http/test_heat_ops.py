@@ -120,7 +120,14 @@ def test_setup_territory(srv):
     org = srv.sql1("SELECT id FROM organisations WHERE siret='73282932000074'")
     for who in ("operator_org", "org_no_role"):
         srv.sql("INSERT INTO org_members(org_id, user_id, role, added_at) VALUES(?, ?, 'member', ?)", org, _ids[who], now)
-    srv.sql("UPDATE heat_networks SET operator_org_id=? WHERE sncu_id='1703C'", org)
+    r = edit_network(c, srv, "1703C", siret_exploitant="732 829 320 00074")
+    assert r.status == 303, r
+    assert srv.sql1("SELECT operator_org_id FROM heat_networks WHERE sncu_id='1703C'") == org
+    r = c.get("/admin/reseaux/%d" % net_id(srv, "1703C"))
+    assert 'value="73282932000074"' in r.text and "Dalkia La Rochelle" in r.text
+    r = edit_network(c, srv, "1703C", siret_exploitant="12345678901234")
+    assert r.status == 422 and 'id="siret_exploitant-err"' in r.text
+    assert srv.sql1("SELECT operator_org_id FROM heat_networks WHERE sncu_id='1703C'") == org
 
 
 # ---------------------------------------------------------- configuration

@@ -48,7 +48,8 @@ static void list_render(req *r, int status, json_t *report, form *f) {
     if (!db_is_null(s, 5)) json_object_set_new(n, "enrr", json_string(arena_printf(r->a, "%.1f", db_double(s, 5))));
     json_object_set_new(n, "open", json_boolean(db_int(s, 6)));
     json_object_set_new(n, "routed", json_boolean(db_int(s, 7)));
-    json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 1)) > 0));
+    json_object_set_new(n, "org", json_string(db_text(s, 14)));
+  json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 1)) > 0));
     json_array_append_new(l, n);
   }
   db_done(s);
@@ -319,15 +320,17 @@ void networks_figures_post(req *r) {
 
 /* ---------------------------------------------------------------- one network */
 
-static const char *const network_fields[] = {"nom", "exploitant", "compte_exploitant", "email_exploitant", "ouvert",
+static const char *const network_fields[] = {"nom", "exploitant", "compte_exploitant", "siret_exploitant",
+                                             "email_exploitant", "ouvert",
                                              "seuil_tres_proche", "seuil_proche", NULL};
 
 /* Fills the form from the row; 0, or -1 if no such network. */
 static int network_load(req *r, int64_t id, form *f, json_t *d) {
   db_stmt *s = db_query("SELECT n.sncu_id, n.name, n.operator_name, coalesce(u.email, ''), n.operator_email,"
                         " n.open_to_connections, n.threshold_very_close_m, n.threshold_close_m, n.co2_g_kwh,"
-                        " n.co2_acv_g_kwh, n.renewable_pct, n.figures_year, n.kind FROM heat_networks n"
-                        " LEFT JOIN users u ON u.id = n.operator_user_id WHERE n.id=?", "i", id);
+                        " n.co2_acv_g_kwh, n.renewable_pct, n.figures_year, n.kind, coalesce(o.siret, ''),"
+                        " coalesce(o.name, '') FROM heat_networks n LEFT JOIN users u ON u.id = n.operator_user_id"
+                        " LEFT JOIN organisations o ON o.id = n.operator_org_id WHERE n.id=?", "i", id);
   if (db_step(s) != DB_ROW) {
     db_done(s);
     return -1;
@@ -340,12 +343,14 @@ static int network_load(req *r, int64_t id, form *f, json_t *d) {
   if (!db_is_null(s, 9)) json_object_set_new(n, "acv", json_string(arena_printf(r->a, "%.0f", db_double(s, 9))));
   if (!db_is_null(s, 10)) json_object_set_new(n, "enrr", json_string(arena_printf(r->a, "%.1f", db_double(s, 10))));
   json_object_set_new(n, "year", json_string(db_text(s, 11)));
+  json_object_set_new(n, "org", json_string(db_text(s, 14)));
   json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 0)) > 0));
   json_object_set_new(d, "n", n);
   if (f) {
     form_set(f, "nom", db_text(s, 1));
     form_set(f, "exploitant", db_text(s, 2));
     form_set(f, "compte_exploitant", db_text(s, 3));
+    form_set(f, "siret_exploitant", db_text(s, 13));
     form_set(f, "email_exploitant", db_text(s, 4));
     form_set(f, "ouvert", db_int(s, 5) ? "oui" : "");
     form_set(f, "seuil_tres_proche", db_is_null(s, 6) ? "" : arena_printf(r->a, "%lld", (long long)db_int(s, 6)));
@@ -400,7 +405,7 @@ void network_post(req *r) {
   form_init(&f, r, network_fields);
   if (form_required(&f, "nom", _("le nom du réseau"))) form_maxlen(&f, "nom", 200);
   form_maxlen(&f, "exploitant", 200);
-  int64_t vc, c, uid = 0;
+  int64_t vc, c, uid = 0, org = 0;
   int ok = threshold(&f, "seuil_tres_proche", &vc);
   ok &= threshold(&f, "seuil_proche", &c);
   if (ok) {
@@ -415,6 +420,20 @@ void network_post(req *r) {
     uid = db_get_int(0, "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.role = 'operator'"
                         " WHERE u.email=?", "t", acct);
     if (!uid) form_error(&f, "compte_exploitant", _("Aucun compte avec le rôle « Exploitant de réseau » n’a cette adresse."));
+  }
+  const char *siret = form_get(&f, "siret_exploitant");
+  if (*siret && form_maxlen(&f, "siret_exploitant", 20)) {
+    char *digits = arena_strdup(r->a, siret); /* typed with spaces, as printed on a Kbis */
+    size_t n = 0;
+    for (const char *p = siret; *p; p++)
+      if (*p != ' ') digits[n++] = *p;
+    digits[n] = 0;
+    form_set(&f, "siret_exploitant", digits);
+    siret = digits;
+    org = db_get_int(0, "SELECT id FROM organisations WHERE siret=?", "t", siret);
+    if (!org)
+      form_error(&f, "siret_exploitant", _("Aucune organisation inscrite n’a ce SIRET : son responsable la déclare "
+                                           "dans Mon compte."));
   }
   char *mail = auth_email_norm(arena_strdup(r->a, form_get(&f, "email_exploitant")));
   form_set(&f, "email_exploitant", mail);
@@ -433,7 +452,8 @@ void network_post(req *r) {
     return;
   }
   db_stmt *s = db_prep("UPDATE heat_networks SET name=?, operator_name=?, operator_user_id=?, operator_email=?,"
-                       " open_to_connections=?, threshold_very_close_m=?, threshold_close_m=?, updated_at=? WHERE id=?");
+                       " open_to_connections=?, threshold_very_close_m=?, threshold_close_m=?, updated_at=?,"
+                       " operator_org_id=? WHERE id=?");
   db_bind_text(s, 1, form_get(&f, "nom"));
   db_bind_text(s, 2, form_get(&f, "exploitant"));
   if (uid) db_bind_int(s, 3, uid);
@@ -445,12 +465,14 @@ void network_post(req *r) {
   if (c) db_bind_int(s, 7, c);
   else db_bind_null(s, 7);
   db_bind_int(s, 8, now_unix());
-  db_bind_int(s, 9, id);
+  if (org) db_bind_int(s, 9, org);
+  else db_bind_null(s, 9);
+  db_bind_int(s, 10, id);
   int rc = db_step(s);
   db_done(s);
-  const char *detail = arena_printf(r->a, "nom=%s exploitant=%s compte=%s email=%s ouvert=%d seuils=%lld/%lld",
-                                    form_get(&f, "nom"), form_get(&f, "exploitant"), acct, mail, open,
-                                    (long long)vc, (long long)c);
+  const char *detail = arena_printf(r->a, "nom=%s exploitant=%s compte=%s organisation=%s email=%s ouvert=%d"
+                                    " seuils=%lld/%lld", form_get(&f, "nom"), form_get(&f, "exploitant"), acct, siret,
+                                    mail, open, (long long)vc, (long long)c);
   if (rc != DB_DONE ||
       audit_log(r->me->id, "heat.network.update", arena_printf(r->a, "heat_network:%lld", (long long)id), r->ip,
                 detail) < 0 ||

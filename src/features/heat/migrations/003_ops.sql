@@ -1,5 +1,8 @@
 -- The operators' tools (issue #4): reminders of requests left without action,
 -- e-mails to the applicant from templates, and the history of both.
+-- heat_networks.operator_org_id (001) is used from now on: the members of
+-- that organisation who hold the operator role see and are reminded of the
+-- network's requests (HEAT_SCOPE_SQL, heat_recipients).
 
 -- Last reminder sent to the operator about this request (unix time), NULL if
 -- none: the reminder job sends one per request per heat_reminder_days without
