@@ -296,6 +296,8 @@ def test_templated_email_to_the_applicant(srv):
     assert r.status == 200 and 'name="modele"' in r.text
     for code in ("infos", "contact", "non_realisable"):
         assert 'value="%s"' % code in r.text
+    r = a.get("/operateur/demandes/%d?modele=contact" % rid)
+    assert '<option value="contact" selected>' in r.text and "Prise de contact" in html.unescape(r.text)
     r = a.get("/operateur/demandes/%d?modele=infos" % rid)
     t = html.unescape(r.text)
     assert r.status == 200 and "Bonjour Claire Zorro" in t and "1 Rue des Essais" in t

@@ -179,6 +179,11 @@ static void page_render(req *r, int64_t id, int status, form *f) {
   if (f) {
     const char *st = form_get(f, "statut");
     if (*st) json_object_set_new(d, "status_opts", status_opts(st));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(d, "templates"), i, t)
+      if (!strcmp(json_string_value(json_object_get(t, "value")), form_get(f, "modele")))
+        json_object_set_new(t, "selected", json_true());
     form_into(f, d);
   }
   res_page(r, status, "heat/request", d);
