@@ -20,10 +20,13 @@ typedef struct upload_info {
 
 /* Allowed types for company documents: PDF, JPEG, PNG. */
 extern const char *const upload_doc_types[];
+/* PDF only: technical documents, certificates. */
+extern const char *const upload_pdf_types[];
 
 /* Checks f against allowed (NULL-terminated MIME list) and max bytes, then
 ** stores it. Returns 0, or -1 with *err a French message for the user
-** (type refused, too large, empty) and nothing stored. */
+** (type refused — naming the allowed types —, too large, empty) and
+** nothing stored. */
 int upload_store(req *r, form_file *f, const char *const *allowed, size_t max, upload_info *out,
                  const char **err);
 

@@ -27,6 +27,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "core/mail.h"
 #include "features/admin/admin.h"
 
