@@ -254,7 +254,8 @@ def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
     weights = org_weights(org_ids)
     parkings = ["residentiel_collectif", "maison_individuelle", "entreprise_flotte", "parking_public",
                 "voirie_publique", "poids_lourds"]
-    rows, valid = [], {}
+    rows, events, valid = [], [], {}
+    lid = con.execute("SELECT coalesce(max(id), 0) FROM aid_labels").fetchone()[0]
     # Each of the organisations that will file dossiers gets one validated
     # label first, then the rest are spread like the dossiers.
     orgs = list(org_ids[:n // 2]) + rng.choices(org_ids, weights, k=n - n // 2)
@@ -266,12 +267,22 @@ def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
         if decided and decided > now:
             status, decided = "deposee", None
         pc, _ = rng.choice(CITIES)
-        rows.append((org, by_org.get(org, [None])[0], status, "Offre recharge %d" % (i + 1), departement(pc),
-                     rng.choice(parkings), rng.choice(["collectif", "maison", "aucun"]), rng.randint(0, 1),
-                     rng.choice(REFUSALS) if status == "refusee" else "",
-                     rng.choice(instructors) if decided else None, decided, created, decided or created))
-    con.executemany("INSERT INTO aid_labels(org_id, user_id, status, name, departements, parking, housing, company,"
-                    " reason, decided_by, decided_at, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        lid += 1
+        who = by_org.get(org, [None])[0]
+        reason = rng.choice(REFUSALS) if status == "refusee" else ""
+        judge = rng.choice(instructors) if decided else None
+        rows.append((lid, org, who, status, "Offre recharge %d" % (i + 1), departement(pc), rng.choice(parkings),
+                     rng.choice(["collectif", "maison", "aucun"]), rng.randint(0, 1), reason, judge, decided,
+                     created, decided or created))
+        events.append((lid, created, who, "deposee", ""))
+        if decided:
+            events.append((lid, decided, judge, status, reason))
+    con.executemany("INSERT INTO aid_labels(id, org_id, user_id, status, name, departements, parking, housing,"
+                    " company, reason, decided_by, decided_at, created_at, updated_at)"
+                    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    if table_exists(con, "aid_label_events"):
+        con.executemany("INSERT INTO aid_label_events(label_id, at, user_id, status, comment) VALUES(?,?,?,?,?)",
+                        events)
     for lid, org in con.execute("SELECT id, org_id FROM aid_labels WHERE status='validee'"):
         valid.setdefault(org, []).append(lid)
     return valid

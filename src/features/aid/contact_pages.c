@@ -16,7 +16,6 @@
 ** Admins mark messages read and unread; opening a message marks it read,
 ** as a mailbox does.
 */
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/audit.h"
@@ -24,6 +23,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "core/log.h"
 #include "core/mail.h"
 #include "features/aid/aid.h"
@@ -203,15 +203,11 @@ static void nav_contact(json_t *d) {
 
 void contact_admin_page(req *r) {
   int unread_only = str_eq(req_query(r, "statut"), "non-lus");
-  const char *pg = req_query(r, "page");
-  int64_t page = pg && strlen(pg) < 10 ? strtoll(pg, NULL, 10) : 1;
   int64_t total = db_get_int(0, "SELECT count(*) FROM contact_messages WHERE (?1 = 0 OR read_at IS NULL)", "i",
                              (int64_t)unread_only);
-  int64_t unread = db_get_int(0, "SELECT count(*) FROM contact_messages WHERE read_at IS NULL", "");
-  int64_t pages = total ? (total + CONTACT_PER_PAGE - 1) / CONTACT_PER_PAGE : 1;
-  if (page < 1) page = 1;
-  if (page > pages) page = pages;
   json_t *d = json_object(), *list = json_array();
+  const char *const keep[] = {"statut", unread_only ? "non-lus" : "", NULL};
+  int64_t page = listing_pager(d, total, listing_page_arg(r), CONTACT_PER_PAGE, keep);
   db_stmt *s = db_query("SELECT id, name, email, subject, created_at, read_at IS NULL FROM contact_messages"
                         " WHERE (?1 = 0 OR read_at IS NULL) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                         "iii", (int64_t)unread_only, (int64_t)CONTACT_PER_PAGE, (page - 1) * CONTACT_PER_PAGE);
@@ -227,23 +223,9 @@ void contact_admin_page(req *r) {
   }
   db_done(s);
   json_object_set_new(d, "messages", list);
-  json_object_set_new(d, "unread", json_integer(unread));
-  json_object_set_new(d, "total", json_integer(total));
+  json_object_set_new(d, "unread", json_integer(db_get_int(0, "SELECT count(*) FROM contact_messages"
+                                                              " WHERE read_at IS NULL", "")));
   json_object_set_new(d, "unread_only", json_boolean(unread_only));
-  /* The shape of admin/pager.html. */
-  json_t *p = json_object(), *keep = json_array();
-  json_object_set_new(p, "page", json_integer(page));
-  json_object_set_new(p, "pages", json_integer(pages));
-  if (page > 1) json_object_set_new(p, "prev", json_integer(page - 1));
-  if (page < pages) json_object_set_new(p, "next", json_integer(page + 1));
-  if (unread_only) {
-    json_t *kv = json_object();
-    json_object_set_new(kv, "name", json_string("statut"));
-    json_object_set_new(kv, "value", json_string("non-lus"));
-    json_array_append_new(keep, kv);
-  }
-  json_object_set_new(p, "keep", keep);
-  json_object_set_new(d, "pager", p);
   nav_contact(d);
   res_page(r, 200, "aid/contact_admin", d);
 }
