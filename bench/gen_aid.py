@@ -131,7 +131,7 @@ def guichet(args, data_dir, *argv):
     env = dict(os.environ)
     env.update({"GUICHET_DATA_DIR": data_dir, "GUICHET_SEED": "0", "GUICHET_ACCESS_LOG": "0",
                 "GUICHET_CONFIG": os.path.join(data_dir, "none.conf")})
-    if args.passwords:
+    if args.passwords and os.path.exists(args.passwords):
         env["GUICHET_PASSWORDS_FILE"] = args.passwords
     res = subprocess.run([args.bin] + list(argv), env=env, capture_output=True, text=True, timeout=120)
     if res.returncode != 0:

@@ -248,6 +248,7 @@ def test_a_new_dossier_shows_at_once(srv):
     data = dataset(srv)
     c = as_(srv, "territory_admin")
     before = {r[0]: r[-1] for r in csv_rows(c, "tableau=statuts&format=csv")}
+    assert "<title>Déposée : %s</title>" % before["Déposée"] in c.get(DASH).text  # the page is cached now
     now = int(time.time())
     srv.sql("INSERT INTO aid_dossiers(number, programme_id, org_id, status, created_at, updated_at,"
             " submitted_at, amount_cents) VALUES('AV-2026-999999', ?, ?, 'deposee', ?, ?, ?, 12300)",
@@ -256,6 +257,7 @@ def test_a_new_dossier_shows_at_once(srv):
         after = {r[0]: r[-1] for r in csv_rows(c, "tableau=statuts&format=csv")}
         assert int(after["Déposée"]) == int(before["Déposée"]) + 1
         assert int(after["Total"]) == int(before["Total"]) + 1
+        assert "<title>Déposée : %d</title>" % (int(before["Déposée"]) + 1) in c.get(DASH).text
     finally:
         srv.sql("DELETE FROM aid_dossiers WHERE number='AV-2026-999999'")
         srv.sql("DELETE FROM aid_dash_cache")

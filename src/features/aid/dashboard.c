@@ -277,11 +277,18 @@ static json_t *dash_build(const dfilter *f) {
   return d;
 }
 
-/* What the figures depend on, read in two index lookups. */
+/* What the page depends on, read in a few index lookups: the last
+** history row and the last dossier (every status change writes the one,
+** every new dossier is the other), and the programmes' table (names,
+** envelopes, commitments: four rows). */
 static char *probe(arena *a) {
   db_stmt *s = db_query("SELECT (SELECT coalesce(max(id), 0) FROM aid_dossier_events),"
-                        " (SELECT coalesce(max(id), 0) FROM aid_dossiers)", "");
-  char *z = db_step(s) == DB_ROW ? arena_printf(a, "%lld.%lld", (long long)db_int(s, 0), (long long)db_int(s, 1))
+                        " (SELECT coalesce(max(id), 0) FROM aid_dossiers),"
+                        " (SELECT count(*) || ':' || coalesce(max(updated_at), 0) || ':' ||"
+                        " coalesce(sum(committed_cents), 0) || ':' || coalesce(sum(committed_points), 0)"
+                        " FROM aid_programmes)", "");
+  char *z = db_step(s) == DB_ROW ? arena_printf(a, "%lld.%lld.%s", (long long)db_int(s, 0), (long long)db_int(s, 1),
+                                                db_text(s, 2))
                                  : arena_strdup(a, "?");
   db_done(s);
   return z;
@@ -293,38 +300,69 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The figures for f (a new reference), from the cache when they are
-** current (see the top of the file), else rebuilt and stored. *built_at:
-** unix milliseconds when they were computed. */
-static json_t *dash_figures(req *r, const dfilter *f, int64_t *built_at) {
-  const char *gen = probe(r->a);
+/* What the cache holds for one choice of filters. */
+typedef struct dcache {
+  const char *gen;           /* the probe now (arena) */
+  json_t *fig;               /* the figures, owned; NULL when not current */
+  const char *html;          /* the page's body as rendered with them (arena), or NULL */
+  int64_t built_at;          /* unix ms when the figures were computed */
+  int64_t build_ms;          /* how long that took */
+} dcache;
+
+/* Reads the cache row of f into c when it is current (see the top of the
+** file): the rendered body when want_html and there is one (then not the
+** figures: parsing them is most of what a visit would cost), else the
+** figures. c->fig and c->html stay NULL when the row is not current. */
+static void cache_get(req *r, const dfilter *f, dcache *c, int want_html) {
+  memset(c, 0, sizeof *c);
+  c->gen = probe(r->a);
   int64_t now = now_ms();
-  json_t *d = NULL;
-  db_stmt *s = db_query("SELECT gen, built_at, build_ms, data FROM aid_dash_cache WHERE key=?", "t", f->key);
+  db_stmt *s = db_query("SELECT gen, built_at, build_ms, html IS NOT NULL FROM aid_dash_cache WHERE key=?", "t",
+                        f->key);
+  int current = 0;
   if (db_step(s) == DB_ROW) {
     int64_t at = db_int(s, 1), ms = db_int(s, 2), age = now - at;
-    int current = str_eq(db_text(s, 0), gen) || (ms >= DASH_SLOW_MS && age < ms * DASH_STALE_FACTOR);
-    if (current && age < DASH_MAX_AGE_MS) {
-      d = json_loads(db_text(s, 3), 0, NULL);
-      *built_at = at;
-    }
+    current = (str_eq(db_text(s, 0), c->gen) || (ms >= DASH_SLOW_MS && age < ms * DASH_STALE_FACTOR)) &&
+              age < DASH_MAX_AGE_MS;
+    c->built_at = at;
+    c->build_ms = ms;
+    want_html = want_html && db_int(s, 3);
   }
   db_done(s);
-  if (d) return d;
-  d = dash_build(f);
-  int64_t took = now_ms() - now;
-  *built_at = now;
-  char *data = json_dumps(d, JSON_COMPACT);
+  if (!current) return;
+  /* The text goes straight from SQLite's page to the request's arena. */
+  s = db_query(want_html ? "SELECT html FROM aid_dash_cache WHERE key=?" : "SELECT data FROM aid_dash_cache WHERE key=?",
+               "t", f->key);
+  if (db_step(s) == DB_ROW && !db_is_null(s, 0)) {
+    if (want_html) c->html = arena_strdup(r->a, db_text(s, 0));
+    else c->fig = json_loads(db_text(s, 0), 0, NULL);
+  }
+  db_done(s);
+}
+
+/* Fills c->fig from the dossiers when the cache had nothing current. */
+static void cache_build(req *r, const dfilter *f, dcache *c) {
+  if (c->fig) return;
+  int64_t t0 = now_ms();
+  c->fig = dash_build(f);
+  c->built_at = t0;
+  c->build_ms = now_ms() - t0;
+  c->html = NULL;
+  if (c->build_ms > 500)
+    log_info("aid", "[%s] dashboard %s rebuilt in %lld ms", r->id, f->key, (long long)c->build_ms);
+}
+
+/* Stores c (figures, and the body when html is not NULL) as f's row. */
+static void cache_put(req *r, const dfilter *f, const dcache *c, const char *html) {
+  char *data = json_dumps(c->fig, JSON_COMPACT);
   if (!data ||
-      db_run("INSERT INTO aid_dash_cache(key, gen, built_at, build_ms, data) VALUES(?,?,?,?,?)"
+      db_run("INSERT INTO aid_dash_cache(key, gen, built_at, build_ms, data, html) VALUES(?,?,?,?,?,?)"
              " ON CONFLICT(key) DO UPDATE SET gen=excluded.gen, built_at=excluded.built_at,"
-             " build_ms=excluded.build_ms, data=excluded.data",
-             "ttiit", f->key, gen, now, took, data) != DB_DONE ||
-      db_run("DELETE FROM aid_dash_cache WHERE built_at < ?", "i", now - DASH_KEEP_MS) != DB_DONE)
+             " build_ms=excluded.build_ms, data=excluded.data, html=excluded.html",
+             "ttiitt", f->key, c->gen, c->built_at, c->build_ms, data, html) != DB_DONE ||
+      db_run("DELETE FROM aid_dash_cache WHERE built_at < ?", "i", now_ms() - DASH_KEEP_MS) != DB_DONE)
     log_error("aid", "[%s] dashboard cache not stored (the figures are shown anyway)", r->id);
   free(data);
-  if (took > 500) log_info("aid", "[%s] dashboard %s rebuilt in %lld ms", r->id, f->key, (long long)took);
-  return d;
 }
 
 /* --------------------------------------------------------------- tables */
@@ -911,8 +949,7 @@ typedef struct dash {
   dfilter f;
   dprog progs[DASH_PROGS_MAX * 4];
   int nprog;
-  json_t *fig;               /* the figures (dash_figures), owned */
-  int64_t built_at;          /* unix ms */
+  dcache c;                  /* the figures and, maybe, the rendered body */
   dtable t[5];               /* statuts, mois, cibles, enveloppes, delais */
   dmonth months[DASH_MONTHS_MAX];
   int first_month, nmonth;
@@ -920,23 +957,30 @@ typedef struct dash {
 
 static void dash_free(void *p) {
   dash *d = p;
-  json_decref(d->fig);
+  json_decref(d->c.fig);
   for (size_t i = 0; i < ARRAY_SIZE(d->t); i++) json_decref(d->t[i].rows);
 }
 
-/* Everything both the page and the exports need, in r's arena. */
-static dash *dash_load(req *r) {
+/* The filters and what the cache holds for them (the rendered body when
+** want_html, else the figures), in r's arena. */
+static dash *dash_open(req *r, int want_html) {
   dash *d = arena_alloc(r->a, sizeof *d);
   arena_defer(r->a, dash_free, d);
   d->nprog = progs_load(r->a, d->progs, (int)ARRAY_SIZE(d->progs));
   filter_read(r, &d->f, d->progs, d->nprog);
-  d->fig = dash_figures(r, &d->f, &d->built_at);
-  table_status(&d->f, d->fig, d->progs, d->nprog, &d->t[0]);
-  table_months(&d->f, d->fig, &d->t[1], d->months, &d->first_month, &d->nmonth);
-  table_targets(&d->f, d->fig, d->progs, d->nprog, &d->t[2]);
-  table_envelopes(&d->f, d->progs, d->nprog, &d->t[3]);
-  table_delays(d->fig, &d->t[4]);
+  cache_get(r, &d->f, &d->c, want_html);
   return d;
+}
+
+/* The tables, from the figures (computed now when the cache had none). */
+static void dash_tables(req *r, dash *d) {
+  if (!d->c.fig && d->c.html) cache_get(r, &d->f, &d->c, 0); /* the figures behind a cached body */
+  cache_build(r, &d->f, &d->c);
+  table_status(&d->f, d->c.fig, d->progs, d->nprog, &d->t[0]);
+  table_months(&d->f, d->c.fig, &d->t[1], d->months, &d->first_month, &d->nmonth);
+  table_targets(&d->f, d->c.fig, d->progs, d->nprog, &d->t[2]);
+  table_envelopes(&d->f, d->progs, d->nprog, &d->t[3]);
+  table_delays(d->c.fig, &d->t[4]);
 }
 
 /* The filter selects, with the current choice selected. */
@@ -979,7 +1023,7 @@ static json_t *cards_json(arena *a, const dash *d) {
   json_object_set_new(c, "points", json_string(count_text(a, pts)));
   json_object_set_new(c, "paid", json_string(euros(a, paid)));
   json_t *k = json_array();
-  json_t *kf = json_object_get(d->fig, "kpi");
+  json_t *kf = json_object_get(d->c.fig, "kpi");
   for (size_t i = 0; i < ARRAY_SIZE(kpis); i++) {
     json_t *o = json_object_get(kf, kpis[i].key), *x = json_object();
     json_object_set_new(x, "label", json_string(_(kpis[i].label)));
@@ -994,8 +1038,9 @@ static json_t *cards_json(arena *a, const dash *d) {
   return c;
 }
 
-void dashboard_page(req *r) {
-  dash *d = dash_load(r);
+/* The page's body (everything but the layout and the admin menu), as
+** templates/dashboard_body.html renders it. Returns an arena string. */
+static const char *body_html(req *r, dash *d) {
   json_t *o = json_object();
   filter_json(d, o);
   json_object_set_new(o, "cards", cards_json(r->a, d));
@@ -1011,11 +1056,31 @@ void dashboard_page(req *r) {
   }
   json_object_set_new(o, "tables", sections);
   json_object_set_new(o, "xlsx_all", json_string(export_url(r->a, &d->f, "tout", "xlsx")));
-  json_object_set_new(o, "built", json_string(fmt_datetime(r->a, d->built_at / 1000, "")));
+  json_object_set_new(o, "built", json_string(fmt_datetime(r->a, d->c.built_at / 1000, "")));
   /* PLACEHOLDER(aidcharge): the charging-data synthesis of
   ** features/aid/charge.h goes here when that branch lands; until then the
   ** template shows a notice in the "Données de charge" section. */
   json_object_set_new(o, "charge", json_null());
+  buf b = {0};
+  http_render_fragment("aid/dashboard_body", o, &b);
+  json_decref(o);
+  const char *z = arena_strdup(r->a, buf_str(&b));
+  buf_free(&b);
+  return z;
+}
+
+/* A visit reads the body from the cache when it is current: one row, no
+** figure to compute, nothing to render but the layout. */
+void dashboard_page(req *r) {
+  dash *d = dash_open(r, 1);
+  const char *html = d->c.html;
+  if (!html) {
+    dash_tables(r, d);
+    html = body_html(r, d);
+    cache_put(r, &d->f, &d->c, html);
+  }
+  json_t *o = json_object();
+  json_object_set_new(o, "body", json_string_nocheck(html)); /* our own rendering: valid UTF-8 */
   json_t *nav = json_object();
   json_object_set_new(nav, "dashboard", json_true());
   json_object_set_new(o, "nav", nav);
@@ -1024,7 +1089,10 @@ void dashboard_page(req *r) {
 
 void dashboard_export(req *r) {
   const char *id = req_query(r, "tableau"), *format = req_query(r, "format");
-  dash *d = dash_load(r);
+  dash *d = dash_open(r, 0);
+  int fresh = d->c.fig == NULL;
+  dash_tables(r, d);
+  if (fresh) cache_put(r, &d->f, &d->c, NULL); /* the figures; the next visit renders the body */
   char *name = str_eq(id, "tout") ? arena_printf(r->a, "tableau-de-bord-%s", d->f.periode)
                                   : arena_printf(r->a, "tableau-de-bord-%s-%s", id && strlen(id) < 16 ? id : "", d->f.periode);
   for (char *p = name; *p; p++)

@@ -15,14 +15,17 @@ CREATE INDEX aid_dash_events_to ON aid_dossier_events(to_status, at, dossier_id)
 CREATE INDEX aid_dash_events_dossier ON aid_dossier_events(dossier_id, to_status, at);
 
 -- The dashboard's figures for one choice of filters (programme, period),
--- as computed from the dossiers: a JSON object (see dashboard.c). A row is
--- current while `gen` equals what the dossiers' state probe reads now;
--- otherwise the next visit rebuilds it. No personal data.
+-- as computed from the dossiers: a JSON object (see dashboard.c), and the
+-- page's body rendered from them. A row is current while `gen` equals what
+-- the probe of the dossiers and programmes reads now; otherwise the next
+-- visit rebuilds it. No personal data.
 CREATE TABLE aid_dash_cache (
   key       TEXT PRIMARY KEY,                  -- "p=2&periode=2025"
   gen       TEXT NOT NULL,                     -- the probe's value when built
   built_at  INTEGER NOT NULL,                  -- unix seconds
   build_ms  INTEGER NOT NULL,                  -- how long the rebuild took
+  html      TEXT,                              -- the page's body rendered from data (templates/dashboard_body.html);
+                                               -- before data: a visit reads it without walking data's pages
   data      TEXT NOT NULL                      -- JSON
 );
 
