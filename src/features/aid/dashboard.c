@@ -729,6 +729,7 @@ static json_t *table_json(arena *a, const dfilter *f, const dtable *t) {
 #define CH_LABEL 230  /* room for the category labels on the left */
 #define CH_VALUE 90   /* room for the value after the longest bar */
 #define CH_BAR 14     /* thickness of one bar */
+#define CH_MONTHS_W 900 /* viewBox width of the monthly chart, at most */
 
 static void ch_bar(json_t *c, int x, int y, int w, int h, int ser, const char *label) {
   json_t *b = json_object();
@@ -853,16 +854,18 @@ static json_t *chart_months(arena *a, int first, int nmonth, const dmonth *m) {
       if (x[s] > vmax) vmax = x[s];
   }
   vmax = nice_max(vmax);
-  int left = 70, top = 30, plot = 200, bw = nmonth > 48 ? 4 : 6, gap = nmonth > 48 ? 4 : 7;
-  int group = 3 * bw + gap, w = left + nmonth * group + 10;
-  if (w < 600) w = 600;
+  /* Groups share CH_MONTHS_W, each between 10 and 60 units wide. */
+  int left = 70, top = 30, plot = 200, group = (CH_MONTHS_W - left - 10) / (nmonth > 0 ? nmonth : 1);
+  if (group > 60) group = 60;
+  if (group < 10) group = 10;
+  int gap = group / 4, bw = (group - gap) / 3, w = left + nmonth * group + 10;
   ch_legend(c, left, 16, 3, names);
   for (int g = 0; g <= 4; g++) {
     int y = top + plot - plot * g / 4;
     ch_line(c, left, y, w - 10, y);
     ch_text(c, left - 6, y + 4, "end", "axis", euros_short(a, vmax * g / 4));
   }
-  int every = nmonth > 36 ? 6 : nmonth > 12 ? 3 : 1;
+  int every = (40 + group - 1) / group; /* a label "11/25" takes about 40 units */
   for (int k = 0; k < nmonth; k++) {
     int ym = first + k, x0 = left + k * group + gap / 2;
     const char *month = arena_printf(a, "%s %d", _(month_names[ym % 12]), ym / 12);
@@ -937,10 +940,19 @@ static json_t *chart_of_table(arena *a, const dtable *t, const char *const *name
     ncat++;
   }
   const char *ser[] = {_("Part engagée")};
-  return chart_hbars(a, "graphe-enveloppes", _("Part engagée de chaque enveloppe"),
-                     _("Diagramme en barres horizontales : la part de l’enveloppe de chaque programme déjà engagée, "
-                       "en pourcentage. Les montants sont dans le tableau qui suit."),
-                     ncat, cat, 1, ser, v, lab, vmax > 100 ? vmax : 100);
+  double scale = vmax > 100 ? vmax : 100;
+  json_t *c = chart_hbars(a, "graphe-enveloppes", _("Part engagée de chaque enveloppe"),
+                          _("Diagramme en barres horizontales : la part de l’enveloppe de chaque programme déjà "
+                            "engagée, en pourcentage ; un trait marque 100 %. Les montants sont dans le tableau qui "
+                            "suit."),
+                          ncat, cat, 1, ser, v, lab, scale);
+  /* The envelope's end: a mark at 100 %, and room above it for its label. */
+  int x = CH_LABEL + (int)lround(100 / scale * (CH_W - CH_LABEL - CH_VALUE));
+  int h = (int)json_integer_value(json_object_get(c, "h"));
+  ch_line(c, x, 0, x, h);
+  ch_text(c, x, h + 12, "middle", "axis", "100\u00a0%");
+  ch_size(c, CH_W, h + 16);
+  return c;
 }
 
 /* ----------------------------------------------------------------- pages */
