@@ -9,7 +9,7 @@ import re
 import time
 import zipfile
 
-from harness import Server  # noqa: F401  (run.py gives each module its server)
+from harness import People, text_of
 
 SERVER_CONFIG = {"login_max_per_ip": 1000}
 
@@ -19,28 +19,14 @@ PEOPLE = {
     "territory_admin": "dash-territoire@exemple.fr",
     "superadmin": "dash-super@exemple.fr",
 }
-_ids = {}
-_clients = {}
+people = People(PEOPLE)
 DAY = 86400
 DASH = "/admin/aides/tableau-de-bord"
 EXPORT = DASH + "/export"
 
 
 def as_(srv, role):
-    if not _ids:
-        for r, email in PEOPLE.items():
-            _ids[r] = srv.add_user(email, r)
-    c = _clients.get(role)
-    if c is None or c.get("/compte").status != 200:
-        c = srv.client()
-        c.login(PEOPLE[role])
-        _clients[role] = c
-    return c
-
-
-def text_of(r):
-    t = html.unescape(re.sub(r"<[^>]+>", " ", r if isinstance(r, str) else r.text))
-    return re.sub(r"\s+", " ", t.replace("\u00a0", " "))
+    return people.client(srv, role)
 
 
 def t(day, hour=12):
@@ -66,7 +52,7 @@ def dataset(srv):
     if _data:
         return _data
     as_(srv, "applicant")
-    uid = _ids["applicant"]
+    uid = people.id(srv, "applicant")
     now = int(time.time())
     srv.sql("INSERT INTO organisations(siret, kind, name, address, postcode, city, contact_email, contact_phone,"
             " created_at, updated_at) VALUES('73282932000074', 'Entreprise', 'Bornes SA', '1 rue A', '17000',"
@@ -210,6 +196,9 @@ def test_amounts_by_target_and_by_month(srv):
     assert months["2025-05"] == ["1", "3000.00", "5000.00", "8", "0.00"]
     assert months["2025-06"] == ["1", "4000.00", "4000.00", "4", "0.00"]
     assert months["2025-07"] == ["1", "1500.00", "0.00", "0", "4000.00"]
+    # Since the start: from the first month with figures to this month.
+    months = [r[0] for r in csv_rows(c, "tableau=mois&format=csv")[1:]]
+    assert months[0] == "2025-02" and months[-1] == time.strftime("%Y-%m"), months
     page = text_of(c.get(DASH + "?periode=2025"))
     assert "12 800 € demandés" in page and "10 000 € engagés" in page and "5 000 € versés" in page
     assert "14 points de recharge financés" in page

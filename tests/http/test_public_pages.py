@@ -7,7 +7,7 @@ import html
 import re
 import time
 
-from harness import Server  # noqa: F401  (run.py gives each module its server)
+from harness import People, text_of
 
 SERVER_CONFIG = {"login_max_per_ip": 1000}
 
@@ -16,25 +16,11 @@ PEOPLE = {
     "instructor": "pages-instructeur@exemple.fr",
     "territory_admin": "pages-territoire@exemple.fr",
 }
-_ids = {}
-_clients = {}
+people = People(PEOPLE)
 
 
 def as_(srv, role):
-    if not _ids:
-        for r, email in PEOPLE.items():
-            _ids[r] = srv.add_user(email, r)
-    c = _clients.get(role)
-    if c is None or c.get("/compte").status != 200:
-        c = srv.client()
-        c.login(PEOPLE[role])
-        _clients[role] = c
-    return c
-
-
-def text_of(r):
-    t = html.unescape(re.sub(r"<[^>]+>", " ", r if isinstance(r, str) else r.text))
-    return re.sub(r"\s+", " ", t.replace("\u00a0", " "))
+    return people.client(srv, role)
 
 
 def field_value(page, name):
@@ -202,7 +188,7 @@ def test_logged_in_visitors_find_their_name_and_address(srv):
     assert '<option value="demande" selected>' in r.text
     srv.sql("DELETE FROM contact_messages")
     assert send(srv, c, email=PEOPLE["applicant"]).status == 303
-    assert srv.sql1("SELECT user_id FROM contact_messages") == _ids["applicant"]
+    assert srv.sql1("SELECT user_id FROM contact_messages") == people.id(srv, "applicant")
 
 
 def test_throttled_per_ip_and_per_address(srv):
@@ -254,7 +240,7 @@ def test_inbox_read_and_unread(srv):
     assert "Camille Durand" in r.text
     r = admin.get("/admin/contact/%d" % mid)
     assert r.status == 200 and "parkings extérieurs" in r.text
-    assert srv.sql1("SELECT read_by FROM contact_messages") == _ids["territory_admin"]
+    assert srv.sql1("SELECT read_by FROM contact_messages") == people.id(srv, "territory_admin")
     assert "0 non lu(s)" in text_of(admin.get("/admin/contact"))
     r = admin.post("/admin/contact/%d/lu" % mid, {"lu": "0"})
     assert r.status == 303

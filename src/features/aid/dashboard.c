@@ -230,49 +230,58 @@ static json_t *rows_of(db_stmt *s) {
   return rows;
 }
 
-/* The figures for f, from the dossiers (see the top of the file). Every
-** query binds ?1 = programme (0: all), ?2 = from, ?3 = to. */
+/* The grouped sums (rows [programme, status or month, sums…]) and the
+** delays (one duration a row) the figures are made of. Every query binds
+** ?1 = programme (0: all), ?2 = from, ?3 = to; each reads one covering
+** index of migrations/007_dash.sql. */
+static const struct {
+  const char *key;           /* in the figures: "status", "req", "com", "paid"; "kpi" keys */
+  int delays;                /* 1: a column of durations for delays_of() */
+  const char *sql;
+} figure_queries[] = {
+    {"status", 0,
+     "SELECT programme_id, status, count(*) FROM aid_dossiers"
+     " WHERE (?1 = 0 OR programme_id = ?1) AND coalesce(submitted_at, created_at) >= ?2"
+     " AND coalesce(submitted_at, created_at) < ?3 GROUP BY programme_id, status"},
+    {"req", 0,
+     "SELECT programme_id, strftime('%Y-%m', submitted_at, 'unixepoch', 'localtime') AS m, sum(amount_cents),"
+     " count(*) FROM aid_dossiers WHERE submitted_at >= ?2 AND submitted_at < ?3"
+     " AND (?1 = 0 OR programme_id = ?1) AND replaced_by_id IS NULL GROUP BY programme_id, m"},
+    {"com", 0,
+     "SELECT programme_id, strftime('%Y-%m', decided_at, 'unixepoch', 'localtime') AS m, sum(granted_cents),"
+     " sum(points), count(*) FROM aid_dossiers WHERE decided_at >= ?2 AND decided_at < ?3"
+     " AND (?1 = 0 OR programme_id = ?1) AND committed = 1 GROUP BY programme_id, m"},
+    {"paid", 0,
+     "SELECT programme_id, strftime('%Y-%m', paid_at, 'unixepoch', 'localtime') AS m, sum(paid_cents), count(*)"
+     " FROM aid_dossiers WHERE paid_at >= ?2 AND paid_at < ?3 AND (?1 = 0 OR programme_id = ?1)"
+     " GROUP BY programme_id, m"},
+    {"decision", 1,
+     "SELECT decided_at - submitted_at FROM aid_dossiers WHERE decided_at >= ?2 AND decided_at < ?3"
+     " AND (?1 = 0 OR programme_id = ?1) AND submitted_at IS NOT NULL"},
+    {"payment", 1,
+     "SELECT paid_at - decided_at FROM aid_dossiers WHERE paid_at >= ?2 AND paid_at < ?3"
+     " AND (?1 = 0 OR programme_id = ?1) AND decided_at IS NOT NULL"},
+    /* The first validation of each dossier, from its first request for
+    ** documents before it. */
+    {"complements", 1,
+     "SELECT v.at - (SELECT min(c.at) FROM aid_dossier_events c WHERE c.dossier_id = v.dossier_id"
+     " AND c.to_status = 'complements' AND c.at < v.at)"
+     " FROM aid_dossier_events v WHERE v.to_status = 'validee' AND v.at >= ?2 AND v.at < ?3"
+     " AND NOT EXISTS (SELECT 1 FROM aid_dossier_events e WHERE e.dossier_id = v.dossier_id"
+     " AND e.to_status = 'validee' AND e.at < v.at)"
+     " AND (?1 = 0 OR v.dossier_id IN (SELECT id FROM aid_dossiers WHERE programme_id = ?1))"},
+};
+
+/* The figures for f, from the dossiers (see the top of the file):
+** {"status", "req", "com", "paid": rows, "kpi": {"decision", "payment",
+** "complements": {"n", "median", "p90"}}}. */
 static json_t *dash_build(const dfilter *f) {
-  json_t *d = json_object();
-  json_object_set_new(d, "status", rows_of(db_query(
-      "SELECT programme_id, status, count(*) FROM aid_dossiers"
-      " WHERE (?1 = 0 OR programme_id = ?1) AND coalesce(submitted_at, created_at) >= ?2"
-      " AND coalesce(submitted_at, created_at) < ?3 GROUP BY programme_id, status",
-      "iii", f->programme, f->from, f->to)));
-  json_object_set_new(d, "req", rows_of(db_query(
-      "SELECT programme_id, strftime('%Y-%m', submitted_at, 'unixepoch', 'localtime') AS m, sum(amount_cents),"
-      " count(*) FROM aid_dossiers WHERE submitted_at >= ?2 AND submitted_at < ?3"
-      " AND (?1 = 0 OR programme_id = ?1) AND replaced_by_id IS NULL GROUP BY programme_id, m",
-      "iii", f->programme, f->from, f->to)));
-  json_object_set_new(d, "com", rows_of(db_query(
-      "SELECT programme_id, strftime('%Y-%m', decided_at, 'unixepoch', 'localtime') AS m, sum(granted_cents),"
-      " sum(points), count(*) FROM aid_dossiers WHERE decided_at >= ?2 AND decided_at < ?3"
-      " AND (?1 = 0 OR programme_id = ?1) AND committed = 1 GROUP BY programme_id, m",
-      "iii", f->programme, f->from, f->to)));
-  json_object_set_new(d, "paid", rows_of(db_query(
-      "SELECT programme_id, strftime('%Y-%m', paid_at, 'unixepoch', 'localtime') AS m, sum(paid_cents), count(*)"
-      " FROM aid_dossiers WHERE paid_at >= ?2 AND paid_at < ?3 AND (?1 = 0 OR programme_id = ?1)"
-      " GROUP BY programme_id, m",
-      "iii", f->programme, f->from, f->to)));
-  json_t *k = json_object();
-  json_object_set_new(k, "decision", delays_of(db_query(
-      "SELECT decided_at - submitted_at FROM aid_dossiers WHERE decided_at >= ?2 AND decided_at < ?3"
-      " AND (?1 = 0 OR programme_id = ?1) AND submitted_at IS NOT NULL",
-      "iii", f->programme, f->from, f->to)));
-  json_object_set_new(k, "payment", delays_of(db_query(
-      "SELECT paid_at - decided_at FROM aid_dossiers WHERE paid_at >= ?2 AND paid_at < ?3"
-      " AND (?1 = 0 OR programme_id = ?1) AND decided_at IS NOT NULL",
-      "iii", f->programme, f->from, f->to)));
-  /* The first validation of each dossier, from its first request for
-  ** documents before it. */
-  json_object_set_new(k, "complements", delays_of(db_query(
-      "SELECT v.at - (SELECT min(c.at) FROM aid_dossier_events c WHERE c.dossier_id = v.dossier_id"
-      " AND c.to_status = 'complements' AND c.at < v.at)"
-      " FROM aid_dossier_events v WHERE v.to_status = 'validee' AND v.at >= ?2 AND v.at < ?3"
-      " AND NOT EXISTS (SELECT 1 FROM aid_dossier_events e WHERE e.dossier_id = v.dossier_id"
-      " AND e.to_status = 'validee' AND e.at < v.at)"
-      " AND (?1 = 0 OR v.dossier_id IN (SELECT id FROM aid_dossiers WHERE programme_id = ?1))",
-      "iii", f->programme, f->from, f->to)));
+  json_t *d = json_object(), *k = json_object();
+  for (size_t i = 0; i < ARRAY_SIZE(figure_queries); i++) {
+    db_stmt *s = db_query(figure_queries[i].sql, "iii", f->programme, f->from, f->to);
+    if (figure_queries[i].delays) json_object_set_new(k, figure_queries[i].key, delays_of(s));
+    else json_object_set_new(d, figure_queries[i].key, rows_of(s));
+  }
   json_object_set_new(d, "kpi", k);
   return d;
 }
@@ -457,62 +466,55 @@ static void fold_months(json_t *fig, int first, int last, dmonth *m) {
   }
 }
 
-/* The months a table shows: the filter's, or from the first month with
-** figures to this month. Returns how many (at most DASH_MONTHS_MAX). */
-static int month_range(const dfilter *f, json_t *fig, int *first) {
-  int last = f->first_ym ? f->last_ym : ym_now();
-  int lo = f->first_ym;
-  if (!lo) {
-    lo = last;
-    static const char *const keys[] = {"req", "com", "paid"};
-    for (int k = 0; k < 3; k++) {
-      size_t i;
-      json_t *row;
-      json_array_foreach(json_object_get(fig, keys[k]), i, row) {
-        int ym = ym_parse(json_string_value(json_array_get(row, 1)));
-        if (ym >= 0 && ym < lo) lo = ym;
-      }
-    }
-  }
-  if (last - lo + 1 > DASH_MONTHS_MAX) lo = last - DASH_MONTHS_MAX + 1;
-  *first = lo;
-  return last - lo + 1;
-}
-
-static void table_months(const dfilter *f, json_t *fig, dtable *t, dmonth *m, int *first, int *nmonth) {
-  *t = (dtable){.id = "mois", .title = _("Montants par mois"), .rows = json_array()};
-  col(t, _("Mois"), SHEET_TEXT);
+/* The five columns of amounts the month and target tables share, after
+** their first one; amount_row() appends a row of them. */
+static void amount_cols(dtable *t) {
   col(t, _("Demandes déposées"), SHEET_INT);
   col(t, _("Montant demandé"), SHEET_CENTS);
   col(t, _("Montant engagé"), SHEET_CENTS);
   col(t, _("Points financés"), SHEET_INT);
   col(t, _("Montant versé"), SHEET_CENTS);
-  *nmonth = month_range(f, fig, first);
-  memset(m, 0, sizeof *m * (size_t)*nmonth);
-  fold_months(fig, *first, *first + *nmonth - 1, m);
+}
+
+static void amount_row(dtable *t, const char *head, int64_t req_n, int64_t req_cents, int64_t com_cents,
+                       int64_t com_points, int64_t paid_cents) {
+  json_t *r = json_array();
+  json_array_append_new(r, json_string(head));
+  json_array_append_new(r, json_integer(req_n));
+  json_array_append_new(r, json_integer(req_cents));
+  json_array_append_new(r, json_integer(com_cents));
+  json_array_append_new(r, json_integer(com_points));
+  json_array_append_new(r, json_integer(paid_cents));
+  json_array_append_new(t->rows, r);
+}
+
+static void table_months(const dfilter *f, json_t *fig, dtable *t, dmonth *m, int *first, int *nmonth) {
+  *t = (dtable){.id = "mois", .title = _("Montants par mois"), .rows = json_array()};
+  col(t, _("Mois"), SHEET_TEXT);
+  amount_cols(t);
+  /* The filter's months; "since the start": from the first month with figures. */
+  int last = f->first_ym ? f->last_ym : ym_now();
+  int lo = f->first_ym && last - f->first_ym < DASH_MONTHS_MAX ? f->first_ym : last - DASH_MONTHS_MAX + 1;
+  int n = last - lo + 1, skip = 0;
+  memset(m, 0, sizeof *m * (size_t)n);
+  fold_months(fig, lo, last, m);
+  static const dmonth none;
+  while (!f->first_ym && skip < n - 1 && !memcmp(&m[skip], &none, sizeof none)) skip++;
+  memmove(m, m + skip, sizeof *m * (size_t)(n - skip));
+  *first = lo + skip;
+  *nmonth = n - skip;
   for (int k = 0; k < *nmonth; k++) {
     int ym = *first + k;
     char label[32];
     snprintf(label, sizeof label, "%04d-%02d", ym / 12, ym % 12 + 1);
-    json_t *r = json_array();
-    json_array_append_new(r, json_string(label));
-    json_array_append_new(r, json_integer(m[k].req_n));
-    json_array_append_new(r, json_integer(m[k].req_cents));
-    json_array_append_new(r, json_integer(m[k].com_cents));
-    json_array_append_new(r, json_integer(m[k].com_points));
-    json_array_append_new(r, json_integer(m[k].paid_cents));
-    json_array_append_new(t->rows, r);
+    amount_row(t, label, m[k].req_n, m[k].req_cents, m[k].com_cents, m[k].com_points, m[k].paid_cents);
   }
 }
 
 static void table_targets(const dfilter *f, json_t *fig, const dprog *progs, int nprog, dtable *t) {
   *t = (dtable){.id = "cibles", .title = _("Montants par cible"), .rows = json_array()};
   col(t, _("Cible"), SHEET_TEXT);
-  col(t, _("Demandes déposées"), SHEET_INT);
-  col(t, _("Montant demandé"), SHEET_CENTS);
-  col(t, _("Montant engagé"), SHEET_CENTS);
-  col(t, _("Points financés"), SHEET_INT);
-  col(t, _("Montant versé"), SHEET_CENTS);
+  amount_cols(t);
   int shown[DASH_PROGS_MAX], ns = shown_progs(f, progs, nprog, shown);
   const char *targets[DASH_PROGS_MAX];
   int64_t sum[DASH_PROGS_MAX + 1][5];
@@ -545,15 +547,8 @@ static void table_targets(const dfilter *f, json_t *fig, const dprog *progs, int
     }
   }
   for (int k = 0; k <= nt; k++) {
-    int idx = k < nt ? k : DASH_PROGS_MAX;
-    json_t *r = json_array();
-    json_array_append_new(r, json_string(k < nt ? aid_target_label(targets[k]) : _("Total")));
-    json_array_append_new(r, json_integer(sum[idx][0]));
-    json_array_append_new(r, json_integer(sum[idx][1]));
-    json_array_append_new(r, json_integer(sum[idx][2]));
-    json_array_append_new(r, json_integer(sum[idx][3]));
-    json_array_append_new(r, json_integer(sum[idx][4]));
-    json_array_append_new(t->rows, r);
+    const int64_t *x = sum[k < nt ? k : DASH_PROGS_MAX];
+    amount_row(t, k < nt ? aid_target_label(targets[k]) : _("Total"), x[0], x[1], x[2], x[3], x[4]);
   }
 }
 
