@@ -203,13 +203,13 @@ static void nav_contact(json_t *d) {
 
 void contact_admin_page(req *r) {
   int unread_only = str_eq(req_query(r, "statut"), "non-lus");
-  int64_t total = db_get_int(0, "SELECT count(*) FROM contact_messages WHERE (?1 = 0 OR read_at IS NULL)", "i",
+  int64_t total = db_get_int(0, "SELECT count(*) FROM contact_messages WHERE (? = 0 OR read_at IS NULL)", "i",
                              (int64_t)unread_only);
   json_t *d = json_object(), *list = json_array();
   const char *const keep[] = {"statut", unread_only ? "non-lus" : "", NULL};
   int64_t page = listing_pager(d, total, listing_page_arg(r), CONTACT_PER_PAGE, keep);
   db_stmt *s = db_query("SELECT id, name, email, subject, created_at, read_at IS NULL FROM contact_messages"
-                        " WHERE (?1 = 0 OR read_at IS NULL) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                        " WHERE (? = 0 OR read_at IS NULL) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                         "iii", (int64_t)unread_only, (int64_t)CONTACT_PER_PAGE, (page - 1) * CONTACT_PER_PAGE);
   while (db_step(s) == DB_ROW) {
     json_t *m = json_object();

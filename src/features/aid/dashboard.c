@@ -231,45 +231,46 @@ static json_t *rows_of(db_stmt *s) {
 }
 
 /* The grouped sums (rows [programme, status or month, sums…]) and the
-** delays (one duration a row) the figures are made of. Every query binds
-** ?1 = programme (0: all), ?2 = from, ?3 = to; each reads one covering
-** index of migrations/007_dash.sql. */
+** delays (one duration a row) the figures are made of. Every query starts
+** its WHERE with the programme (bound twice: 0 for all) and the period
+** [from, to); each reads one covering index of migrations/007_dash.sql.
+** Months are local ones, in the dialect's words (DB_MONTH_LOCAL, db.h). */
+#define BY_PROGRAMME "(? = 0 OR programme_id = ?)"
 static const struct {
   const char *key;           /* in the figures: "status", "req", "com", "paid"; "kpi" keys */
   int delays;                /* 1: a column of durations for delays_of() */
   const char *sql;
 } figure_queries[] = {
     {"status", 0,
-     "SELECT programme_id, status, count(*) FROM aid_dossiers"
-     " WHERE (?1 = 0 OR programme_id = ?1) AND coalesce(submitted_at, created_at) >= ?2"
-     " AND coalesce(submitted_at, created_at) < ?3 GROUP BY programme_id, status"},
+     "SELECT programme_id, status, count(*) FROM aid_dossiers WHERE " BY_PROGRAMME
+     " AND coalesce(submitted_at, created_at) >= ? AND coalesce(submitted_at, created_at) < ?"
+     " GROUP BY programme_id, status"},
     {"req", 0,
-     "SELECT programme_id, strftime('%Y-%m', submitted_at, 'unixepoch', 'localtime') AS m, sum(amount_cents),"
-     " count(*) FROM aid_dossiers WHERE submitted_at >= ?2 AND submitted_at < ?3"
-     " AND (?1 = 0 OR programme_id = ?1) AND replaced_by_id IS NULL GROUP BY programme_id, m"},
-    {"com", 0,
-     "SELECT programme_id, strftime('%Y-%m', decided_at, 'unixepoch', 'localtime') AS m, sum(granted_cents),"
-     " sum(points), count(*) FROM aid_dossiers WHERE decided_at >= ?2 AND decided_at < ?3"
-     " AND (?1 = 0 OR programme_id = ?1) AND committed = 1 GROUP BY programme_id, m"},
-    {"paid", 0,
-     "SELECT programme_id, strftime('%Y-%m', paid_at, 'unixepoch', 'localtime') AS m, sum(paid_cents), count(*)"
-     " FROM aid_dossiers WHERE paid_at >= ?2 AND paid_at < ?3 AND (?1 = 0 OR programme_id = ?1)"
+     "SELECT programme_id, " DB_MONTH_LOCAL("submitted_at") " AS m, sum(amount_cents), count(*) FROM aid_dossiers"
+     " WHERE " BY_PROGRAMME " AND submitted_at >= ? AND submitted_at < ? AND replaced_by_id IS NULL"
      " GROUP BY programme_id, m"},
+    {"com", 0,
+     "SELECT programme_id, " DB_MONTH_LOCAL("decided_at") " AS m, sum(granted_cents), sum(points), count(*)"
+     " FROM aid_dossiers WHERE " BY_PROGRAMME " AND decided_at >= ? AND decided_at < ? AND committed = 1"
+     " GROUP BY programme_id, m"},
+    {"paid", 0,
+     "SELECT programme_id, " DB_MONTH_LOCAL("paid_at") " AS m, sum(paid_cents), count(*) FROM aid_dossiers"
+     " WHERE " BY_PROGRAMME " AND paid_at >= ? AND paid_at < ? GROUP BY programme_id, m"},
     {"decision", 1,
-     "SELECT decided_at - submitted_at FROM aid_dossiers WHERE decided_at >= ?2 AND decided_at < ?3"
-     " AND (?1 = 0 OR programme_id = ?1) AND submitted_at IS NOT NULL"},
+     "SELECT decided_at - submitted_at FROM aid_dossiers WHERE " BY_PROGRAMME
+     " AND decided_at >= ? AND decided_at < ? AND submitted_at IS NOT NULL"},
     {"payment", 1,
-     "SELECT paid_at - decided_at FROM aid_dossiers WHERE paid_at >= ?2 AND paid_at < ?3"
-     " AND (?1 = 0 OR programme_id = ?1) AND decided_at IS NOT NULL"},
+     "SELECT paid_at - decided_at FROM aid_dossiers WHERE " BY_PROGRAMME
+     " AND paid_at >= ? AND paid_at < ? AND decided_at IS NOT NULL"},
     /* The first validation of each dossier, from its first request for
     ** documents before it. */
     {"complements", 1,
      "SELECT v.at - (SELECT min(c.at) FROM aid_dossier_events c WHERE c.dossier_id = v.dossier_id"
-     " AND c.to_status = 'complements' AND c.at < v.at)"
-     " FROM aid_dossier_events v WHERE v.to_status = 'validee' AND v.at >= ?2 AND v.at < ?3"
+     " AND c.to_status = 'complements' AND c.at < v.at) FROM aid_dossier_events v"
+     " WHERE (? = 0 OR v.dossier_id IN (SELECT id FROM aid_dossiers WHERE programme_id = ?))"
+     " AND v.to_status = 'validee' AND v.at >= ? AND v.at < ?"
      " AND NOT EXISTS (SELECT 1 FROM aid_dossier_events e WHERE e.dossier_id = v.dossier_id"
-     " AND e.to_status = 'validee' AND e.at < v.at)"
-     " AND (?1 = 0 OR v.dossier_id IN (SELECT id FROM aid_dossiers WHERE programme_id = ?1))"},
+     " AND e.to_status = 'validee' AND e.at < v.at)"},
 };
 
 /* The figures for f, from the dossiers (see the top of the file):
@@ -278,7 +279,7 @@ static const struct {
 static json_t *dash_build(const dfilter *f) {
   json_t *d = json_object(), *k = json_object();
   for (size_t i = 0; i < ARRAY_SIZE(figure_queries); i++) {
-    db_stmt *s = db_query(figure_queries[i].sql, "iii", f->programme, f->from, f->to);
+    db_stmt *s = db_query(figure_queries[i].sql, "iiii", f->programme, f->programme, f->from, f->to);
     if (figure_queries[i].delays) json_object_set_new(k, figure_queries[i].key, delays_of(s));
     else json_object_set_new(d, figure_queries[i].key, rows_of(s));
   }
