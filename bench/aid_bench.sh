@@ -22,9 +22,9 @@
 #   BENCH_SECONDS, BENCH_WARMUP       wrk duration and warm-up per target (30, 3)
 #   BENCH_CONNECTIONS, BENCH_THREADS  wrk -c and -t (32, 2)
 #   AID_SCALE                         size of the database (1 = Advenir's; 0.1 to try)
-#   AID_WORKLIST                      the work list's path and query, when it is not
-#                                     the first of /instruction/dossiers, /instruction
-#                                     that answers; e.g. "/instruction?programme=1"
+#   AID_WORKLIST                      the work list's path and query (default: the first
+#                                     of /instruction, /instruction/dossiers that answers,
+#                                     with ?AID_WORKLIST_QUERY, default "programme=1")
 #   AID_HOME                          the applicant's home (default /aides)
 # Output: stdout and bench/out/aid-results.md; raw wrk in bench/out/wrk-aid-*.txt.
 
@@ -90,9 +90,9 @@ DASH_COLD2=$(first_ms "$DASH?programme=2&periode=tout" "$SID_ADMIN")
 
 WORKLIST=${AID_WORKLIST:-}
 if [ -z "$WORKLIST" ]; then
-  for p in /instruction/dossiers /instruction; do
+  for p in /instruction /instruction/dossiers; do
     c=$(probe "$p" "$SID_INSTR")
-    [ "$c" = 200 ] && WORKLIST=$p && break
+    [ "$c" = 200 ] && WORKLIST="$p?${AID_WORKLIST_QUERY-programme=1}" && break
   done
 fi
 [ -n "$WORKLIST" ] && [ "$(probe "$WORKLIST" "$SID_INSTR")" != 200 ] && die "GET $WORKLIST as the instructor is not 200"
