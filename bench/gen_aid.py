@@ -258,11 +258,11 @@ def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
     lid = con.execute("SELECT coalesce(max(id), 0) FROM aid_labels").fetchone()[0]
     # Each of the organisations that will file dossiers gets one validated
     # label first, then the rest are spread like the dossiers.
-    orgs = list(org_ids[:n // 2]) + rng.choices(org_ids, weights, k=n - n // 2)
+    first = list(org_ids[:n // 2])
+    orgs = first + rng.choices(org_ids, weights, k=n - len(first))
     for i, org in enumerate(orgs):
         created = now - 3 * 365 * DAY - 45 * DAY + rng.randrange(3 * 365 * DAY)
-        first = i < n // 2
-        status = "validee" if first else rng.choices(["validee", "refusee", "deposee"], [80, 12, 8])[0]
+        status = "validee" if i < len(first) else rng.choices(["validee", "refusee", "deposee"], [80, 12, 8])[0]
         decided = created + lognormal_days(rng, 6, 0.7) if status != "deposee" else None
         if decided and decided > now:
             status, decided = "deposee", None
