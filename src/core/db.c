@@ -403,3 +403,49 @@ int64_t db_file_size(void) {
   if (!g_path || stat(g_path, &st) != 0) return 0;
   return (int64_t)st.st_size;
 }
+
+/* ------------------------------------------------------ WHERE builder */
+
+void db_where_and(db_where *w, const char *frag) {
+  assert(w->nfrag < DB_WHERE_FRAGS);
+  w->frag[w->nfrag++] = frag;
+}
+
+void db_where_int(db_where *w, int64_t v) {
+  assert(w->nbind < DB_WHERE_BINDS);
+  w->bind[w->nbind].text = 0;
+  w->bind[w->nbind++].i = v;
+}
+
+void db_where_text(db_where *w, const char *z) {
+  assert(w->nbind < DB_WHERE_BINDS);
+  w->bind[w->nbind].text = 1;
+  w->bind[w->nbind++].z = z;
+}
+
+db_stmt *db_where_prep(const db_where *w, const char *head, const char *tail) {
+  buf b = {0};
+  buf_puts(&b, head);
+  for (int i = 0; i < w->nfrag; i++) {
+    buf_puts(&b, i ? " AND " : " WHERE ");
+    buf_puts(&b, w->frag[i]);
+  }
+  buf_putc(&b, ' ');
+  buf_puts(&b, tail);
+  db_stmt *s = db_prep(buf_str(&b)); /* the cache keeps its own copy of the text */
+  buf_free(&b);
+  for (int i = 0; i < w->nbind; i++) {
+    if (w->bind[i].text) db_bind_text(s, i + 1, w->bind[i].z);
+    else db_bind_int(s, i + 1, w->bind[i].i);
+  }
+  return s;
+}
+
+void db_like_contains(buf *b, const char *z) {
+  buf_putc(b, '%');
+  for (; *z; z++) {
+    if (*z == '%' || *z == '_' || *z == '\\') buf_putc(b, '\\');
+    buf_putc(b, *z);
+  }
+  buf_putc(b, '%');
+}
