@@ -266,6 +266,12 @@ def test_filters_search_and_errors(srv):
     assert ids("q=recharge%20plus") == {d}                  # organisation name
     assert ids("q=100%25") == set()                          # LIKE wildcards are literal
     assert ids("instructeur=aucun&programme=%d" % p1) == {a, b}
+    # A search looks in every tab: a refused dossier is found from "À traiter".
+    srv.sql("UPDATE aid_dossiers SET status='refusee' WHERE id=?", a)
+    r = c.get("/instruction?onglet=a-traiter&q=" + number(srv, a))
+    assert listed(r) == [a] and 'id="recherche-globale"' in r.text
+    assert a not in ids("onglet=a-traiter&programme=%d" % p1)
+    srv.sql("UPDATE aid_dossiers SET status='deposee' WHERE id=?", a)
     # Sort by amount, largest first.
     r = c.get("/instruction?tri=-montant&programme=%d" % p2)
     assert listed(r) == [c_, d]
@@ -338,7 +344,7 @@ def test_take_from_the_list(srv):
     assert ev[2][:2] == ("status", 0)
     assert "En instruction" in last_mail(srv, PEOPLE["applicant"])[0]
     r = c.get(back)
-    assert "Vous avez pris en charge le dossier N° %s." % number(srv, did) in r.text
+    assert "Dossier N° %s : vous l’avez pris en charge." % number(srv, did) in html.unescape(r.text)
     assert did in listed(c.get("/instruction?onglet=mes-dossiers&programme=%d" % pid))
     # A return URL that leaves the work lists is not followed.
     r = c.post("/instruction/dossiers/%d/prendre" % did, {"retour": "https://ailleurs.example/instruction"})

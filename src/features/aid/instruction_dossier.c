@@ -255,7 +255,12 @@ static json_t *programme_json(req *r, int64_t prog, int64_t id, const char **doc
   if (db_step(s) == DB_ROW) {
     int64_t cost = db_int(s, 0), points = db_int(s, 1), bonus = db_int(s, 2);
     if (cost <= AID_AMOUNT_MAX && points <= AID_POINTS_MAX) {
-      json_object_set_new(p, "rule_amount", json_string(euros(r, aid_amount(&ru, cost, points, (int)bonus))));
+      int64_t rule = aid_amount(&ru, cost, points, (int)bonus);
+      json_object_set_new(p, "rule_amount", json_string(euros(r, rule)));
+      /* The request's amount was computed at submission; the programme may
+      ** have changed since. */
+      if (rule != db_get_int(rule, "SELECT amount_cents FROM aid_dossiers WHERE id = ?", "i", id))
+        json_object_set_new(p, "rule_differs", json_true());
       json_object_set_new(p, "rule_rate_part", json_string(euros(r, cost * ru.rate_bp / 10000)));
       json_object_set_new(p, "rule_cap_part", json_string(euros(r, ru.cap_cents * points)));
       if (bonus && ru.bonus_cents) json_object_set_new(p, "rule_bonus_part", json_string(euros(r, ru.bonus_cents * points)));
@@ -310,6 +315,15 @@ static json_t *doc_json(req *r, db_stmt *s, int64_t id) {
   return o;
 }
 
+/* A thread entry: {"date", "by"} from the time at column col_at and the
+** author's first name, last name and e-mail from column col_who on. */
+static json_t *entry(req *r, db_stmt *s, int col_at, int col_who, const char *none) {
+  json_t *o = json_object();
+  json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, col_at), "")));
+  json_object_set_new(o, "by", json_string(who(r, s, col_who, none)));
+  return o;
+}
+
 /* Documents, requested documents, messages, notes and history into d. */
 static void dossier_threads(req *r, int64_t id, json_t *d) {
   json_t *a = json_array();
@@ -324,10 +338,8 @@ static void dossier_threads(req *r, int64_t id, json_t *d) {
                " u.last_name, u.email FROM aid_doc_requests q LEFT JOIN users u ON u.id = q.requested_by"
                " WHERE q.dossier_id = ? ORDER BY q.id", "i", id);
   while (db_step(s) == DB_ROW) {
-    json_t *o = json_object();
+    json_t *o = entry(r, s, 1, 4, "");
     json_object_set_new(o, "label", json_string(db_text(s, 0)));
-    json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, 1), "")));
-    json_object_set_new(o, "by", json_string(who(r, s, 4, "")));
     /* Every key in every item: inside {{#requests.0}} a missing one would
     ** be read from the first item. */
     json_object_set_new(o, "fulfilled", json_string(fmt_datetime(r->a, db_int(s, 2), "")));
@@ -343,12 +355,10 @@ static void dossier_threads(req *r, int64_t id, json_t *d) {
   s = db_query("SELECT m.id, m.from_staff, m.body, m.created_at, u.first_name, u.last_name, u.email FROM aid_messages m"
                " LEFT JOIN users u ON u.id = m.user_id WHERE m.dossier_id = ? ORDER BY m.created_at, m.id", "i", id);
   while (db_step(s) == DB_ROW) {
-    json_t *o = json_object();
+    json_t *o = entry(r, s, 3, 4, _("compte supprimé"));
     json_object_set_new(o, "id", json_integer(db_int(s, 0)));
     json_object_set_new(o, "staff", json_boolean(db_int(s, 1)));
     json_object_set_new(o, "body", json_string(db_text(s, 2)));
-    json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, 3), "")));
-    json_object_set_new(o, "by", json_string(who(r, s, 4, _("compte supprimé"))));
     json_object_set_new(o, "files", json_array());
     json_array_append_new(a, o);
   }
@@ -370,10 +380,8 @@ static void dossier_threads(req *r, int64_t id, json_t *d) {
   s = db_query("SELECT n.body, n.created_at, u.first_name, u.last_name, u.email FROM aid_notes n"
                " LEFT JOIN users u ON u.id = n.user_id WHERE n.dossier_id = ? ORDER BY n.id", "i", id);
   while (db_step(s) == DB_ROW) {
-    json_t *o = json_object();
+    json_t *o = entry(r, s, 1, 2, _("compte supprimé"));
     json_object_set_new(o, "body", json_string(db_text(s, 0)));
-    json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, 1), "")));
-    json_object_set_new(o, "by", json_string(who(r, s, 2, _("compte supprimé"))));
     json_array_append_new(a, o);
   }
   db_done(s);
@@ -384,8 +392,7 @@ static void dossier_threads(req *r, int64_t id, json_t *d) {
                " u.first_name, u.last_name, u.email FROM aid_dossier_events e LEFT JOIN users u ON u.id = e.user_id"
                " WHERE e.dossier_id = ? ORDER BY e.at, e.id", "i", id);
   while (db_step(s) == DB_ROW) {
-    json_t *o = json_object();
-    json_object_set_new(o, "date", json_string(fmt_datetime(r->a, db_int(s, 0), "")));
+    json_t *o = entry(r, s, 0, 6, _("la plateforme"));
     const char *from = aid_dossier_status_label(db_text(s, 2)), *to = aid_dossier_status_label(db_text(s, 3));
     if (!strcmp(db_text(s, 1), "status") || !strcmp(db_text(s, 1), "amend")) {
       if (from) json_object_set_new(o, "from", json_string(from));
@@ -393,7 +400,6 @@ static void dossier_threads(req *r, int64_t id, json_t *d) {
     }
     json_object_set_new(o, "comment", json_string(db_text(s, 4)));
     if (db_int(s, 5)) json_object_set_new(o, "internal", json_true());
-    json_object_set_new(o, "by", json_string(who(r, s, 6, _("la plateforme"))));
     json_array_append_new(a, o);
   }
   db_done(s);
@@ -461,9 +467,12 @@ static int move_status(aid_move_result res) {
   return res == AID_MOVE_DB ? 503 : res == AID_MOVE_NOT_FOUND ? 404 : res == AID_MOVE_REASON ? 422 : 409;
 }
 
-/* After a successful action: the flash, then back to the dossier. */
+/* After a successful action: the flash, naming the dossier (the list may
+** be where it lands), then back to the list the form came from, or to the
+** dossier. */
 static void done(req *r, int64_t id, const char *msg) {
-  res_flash(r, msg);
+  char *number = db_get_text(r->a, "SELECT number FROM aid_dossiers WHERE id = ?", "i", id);
+  res_flash(r, arena_printf(r->a, _("Dossier N° %s : %s"), number ? number : "", msg));
   const char *back = req_form_trim(r, "retour");
   res_redirect(r, *back ? instr_return_url(r) : arena_printf(r->a, "/instruction/dossiers/%lld", (long long)id));
 }
@@ -507,8 +516,7 @@ void instr_take_post(req *r) {
     res_error(r, 503, *msg ? msg : _("Le dossier n’a pas pu être pris en charge : réessayez dans un instant."));
     return;
   }
-  char *number = db_get_text(r->a, "SELECT number FROM aid_dossiers WHERE id = ?", "i", id);
-  done(r, id, arena_printf(r->a, _("Vous avez pris en charge le dossier N° %s."), number ? number : ""));
+  done(r, id, _("vous l’avez pris en charge."));
 }
 
 void instr_assign_post(req *r) {
@@ -537,7 +545,7 @@ void instr_assign_post(req *r) {
     db_failed(r);
     return;
   }
-  done(r, id, uid ? _("Le dossier est attribué.") : _("Le dossier n’est plus attribué."));
+  done(r, id, uid ? _("il est attribué.") : _("il n’est plus attribué."));
 }
 
 /* A move with an optional reason field (required when need_reason): on
@@ -570,25 +578,25 @@ static void move_action(req *r, const char *to, const char *reason_field, const 
 }
 
 void instr_start_post(req *r) {
-  move_action(r, "en_instruction", NULL, "start", _("Le dossier est en instruction ; le demandeur est prévenu."));
+  move_action(r, "en_instruction", NULL, "start", _("en instruction ; le demandeur est prévenu."));
 }
 
 void instr_validate_post(req *r) {
   move_action(r, "validee", NULL, "validate",
-              _("Le dossier est validé : le montant est engagé sur l’enveloppe et le demandeur a reçu l’offre."));
+              _("validé ; le montant est engagé sur l’enveloppe et le demandeur a reçu l’offre."));
 }
 
 void instr_refuse_post(req *r) {
-  move_action(r, "refusee", "motif_refus", "refuse", _("Le dossier est refusé ; le demandeur a reçu le motif."));
+  move_action(r, "refusee", "motif_refus", "refuse", _("refusé ; le demandeur a reçu le motif."));
 }
 
 void instr_paid_post(req *r) {
-  move_action(r, "versee", NULL, "pay", _("Le dossier est marqué versé ; le demandeur est prévenu."));
+  move_action(r, "versee", NULL, "pay", _("marqué versé ; le demandeur est prévenu."));
 }
 
 void instr_proofs_back_post(req *r) {
   move_action(r, "justificatifs", "motif_renvoi", "send_back",
-              _("Les justificatifs sont renvoyés au demandeur avec le motif."));
+              _("justificatifs renvoyés au demandeur avec le motif."));
 }
 
 /* 1 if line is one of the programme's required documents (one per line). */
@@ -657,8 +665,8 @@ void instr_request_post(req *r) {
     page(r, res == AID_MOVE_OK ? 503 : move_status(res), id, &f, "request", msg);
     return;
   }
-  done(r, id, np > 1 ? arena_printf(r->a, _("%d pièces sont demandées au demandeur, par e-mail."), np)
-                     : _("La pièce est demandée au demandeur, par e-mail."));
+  done(r, id, np > 1 ? arena_printf(r->a, _("%d pièces demandées au demandeur, par e-mail."), np)
+                     : _("pièce demandée au demandeur, par e-mail."));
 }
 
 void instr_note_post(req *r) {

@@ -510,6 +510,7 @@ void instr_list_page(req *r) {
   if (l.assignee < 0) json_object_set_new(d, "assignee_none", json_true());
   json_object_set_new(d, "retour", json_string(*keep ? arena_printf(r->a, "/instruction?%s", keep) : "/instruction"));
   if (l.filtered) json_object_set_new(d, "filtered", json_true());
+  if (*l.q) json_object_set_new(d, "searching", json_true());
   if (bad) {
     form_into(&f, d);
     res_page(r, 422, "aid/instr_list", d);
