@@ -70,37 +70,6 @@ db_stmt *db_query(const char *sql, const char *fmt, ...);
 /* Number of rows the last statement of this thread changed. */
 int db_changes(void);
 
-/* A WHERE clause put together from fixed SQL fragments chosen by which
-** filters are present — never from input — with the values bound to their
-** placeholders in order. Lives on the caller's stack; owns nothing: the
-** fragments are literals and the text values must outlive the statement.
-** Each distinct set of fragments is one cached statement, so the number of
-** shapes is bounded by the code, not by the input. */
-#define DB_WHERE_FRAGS 16 /* fragments joined with AND */
-#define DB_WHERE_BINDS 24 /* values bound in them */
-typedef struct db_where {
-  const char *frag[DB_WHERE_FRAGS]; /* fixed fragments, joined with AND */
-  int nfrag;
-  struct {
-    int text;                /* 1: z is bound, 0: i */
-    int64_t i;
-    const char *z;           /* arena or literal text, alive until the statement is done */
-  } bind[DB_WHERE_BINDS];
-  int nbind;                 /* placeholders bound so far: extra ones come after */
-} db_where;
-
-/* Adds "AND frag" (frag a literal holding as many ? as values follow;
-** asserts there is room). */
-void db_where_and(db_where *w, const char *frag);
-void db_where_int(db_where *w, int64_t v);
-void db_where_text(db_where *w, const char *z);
-/* Prepares head + " WHERE …" + " " + tail and binds the values; the caller
-** binds any placeholder of tail from w->nbind + 1 on, steps and db_done()s. */
-db_stmt *db_where_prep(const db_where *w, const char *head, const char *tail);
-/* Appends to b the LIKE pattern matching text that contains z, with % _
-** and \ escaped for "ESCAPE '\'". */
-void db_like_contains(buf *b, const char *z);
-
 /* Transactions. db_begin_write takes the write lock at once (SQLite's
 ** BEGIN IMMEDIATE) so that read-then-write sequences cannot interleave.
 ** Nesting is not supported: assert. */

@@ -45,6 +45,32 @@ void admin_db_failed(req *r);
 void admin_list_render(req *r, json_t *d, form *f, const char *key, json_t *list, int rc,
                        const char *tmpl);
 
+/* Appends to b the LIKE pattern matching text that contains z, with % _
+** and \ escaped for "ESCAPE '\'". */
+void admin_like_contains(buf *b, const char *z);
+
+/* A query's WHERE clause, put together from fixed SQL fragments chosen by
+** which filters are present — never from input — with the values bound to
+** their placeholders in order. Lives on the caller's stack; owns nothing. */
+typedef struct admin_query {
+  const char *frag[8];       /* fixed fragments, joined with AND */
+  int nfrag;
+  struct {
+    int text;                /* 1: z is bound, 0: i */
+    int64_t i;
+    const char *z;           /* arena or literal text, alive until the statement is done */
+  } bind[12];
+  int nbind;                 /* placeholders bound so far: extra ones come after */
+} admin_query;
+
+/* Adds "AND frag" (frag a literal holding as many ? as values follow). */
+void admin_query_and(admin_query *q, const char *frag);
+void admin_query_int(admin_query *q, int64_t v);
+void admin_query_text(admin_query *q, const char *z);
+/* Prepares head + " WHERE …" + tail and binds the values; the caller binds
+** any placeholder of tail from q->nbind + 1 on, steps and db_done()s. */
+db_stmt *admin_query_prep(const admin_query *q, const char *head, const char *tail);
+
 /* users_pages.c */
 void admin_home_page(req *r);
 void users_page(req *r);

@@ -4,8 +4,8 @@
 ** "admin.users", "admin.audit" and "admin.outbox"; superadmins have all).
 **
 ** This file holds the route table and what every admin page shares: French
-** dates, the pager and the menu (WHERE clauses are built with core's
-** db_where). The pages are in users_pages.c and journal_pages.c.
+** dates, the pager, the menu, and a small builder for WHERE clauses made of
+** fixed fragments. The pages are in users_pages.c and journal_pages.c.
 */
 #include <assert.h>
 #include <stdlib.h>
@@ -102,4 +102,48 @@ void admin_list_render(req *r, json_t *d, form *f, const char *key, json_t *list
   }
   form_into(f, d);
   res_page(r, 200, tmpl, d);
+}
+
+void admin_like_contains(buf *b, const char *z) {
+  buf_putc(b, '%');
+  for (; *z; z++) {
+    if (*z == '%' || *z == '_' || *z == '\\') buf_putc(b, '\\');
+    buf_putc(b, *z);
+  }
+  buf_putc(b, '%');
+}
+
+void admin_query_and(admin_query *q, const char *frag) {
+  assert(q->nfrag < (int)ARRAY_SIZE(q->frag));
+  q->frag[q->nfrag++] = frag;
+}
+
+void admin_query_int(admin_query *q, int64_t v) {
+  assert(q->nbind < (int)ARRAY_SIZE(q->bind));
+  q->bind[q->nbind].text = 0;
+  q->bind[q->nbind++].i = v;
+}
+
+void admin_query_text(admin_query *q, const char *z) {
+  assert(q->nbind < (int)ARRAY_SIZE(q->bind));
+  q->bind[q->nbind].text = 1;
+  q->bind[q->nbind++].z = z;
+}
+
+db_stmt *admin_query_prep(const admin_query *q, const char *head, const char *tail) {
+  buf b = {0};
+  buf_puts(&b, head);
+  for (int i = 0; i < q->nfrag; i++) {
+    buf_puts(&b, i ? " AND " : " WHERE ");
+    buf_puts(&b, q->frag[i]);
+  }
+  buf_putc(&b, ' ');
+  buf_puts(&b, tail);
+  db_stmt *s = db_prep(buf_str(&b)); /* the cache keeps its own copy of the text */
+  buf_free(&b);
+  for (int i = 0; i < q->nbind; i++) {
+    if (q->bind[i].text) db_bind_text(s, i + 1, q->bind[i].z);
+    else db_bind_int(s, i + 1, q->bind[i].i);
+  }
+  return s;
 }

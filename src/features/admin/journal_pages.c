@@ -78,7 +78,7 @@ static int day_start(const char *z, int next, int64_t *out) {
 /* ---------------------------------------------------------------- audit */
 
 /* Adds the user filter to w; records a form error when it names nobody. */
-static void audit_user_filter(req *r, form *f, db_where *w, const char *z) {
+static void audit_user_filter(req *r, form *f, admin_query *w, const char *z) {
   const char *p = z[0] == '#' ? z + 1 : z;
   int64_t uid = -1;
   if (*p && strlen(p) <= 18 && strspn(p, "0123456789") == strlen(p)) {
@@ -92,8 +92,8 @@ static void audit_user_filter(req *r, form *f, db_where *w, const char *z) {
       return;
     }
   }
-  db_where_and(w, "a.user_id = ?");
-  db_where_int(w, uid);
+  admin_query_and(w, "a.user_id = ?");
+  admin_query_int(w, uid);
 }
 
 void audit_page(req *r) {
@@ -110,17 +110,17 @@ void audit_page(req *r) {
       form_error(&f, names[i], arena_printf(r->a, _("%d caractères au plus."), ADMIN_FILTER_MAX));
   }
   const char *zUser = v[0], *zAction = v[1], *zObject = v[2], *zFrom = v[3], *zTo = v[4];
-  db_where w = {0};
+  admin_query w = {0};
   if (!f.nerr) {
     if (*zUser) audit_user_filter(r, &f, &w, zUser);
     if (*zAction) {
-      db_where_and(&w, "a.action >= ? AND a.action < ?");
-      db_where_text(&w, zAction);
-      db_where_text(&w, arena_printf(r->a, "%s\xff", zAction)); /* above every text that starts with it */
+      admin_query_and(&w, "a.action >= ? AND a.action < ?");
+      admin_query_text(&w, zAction);
+      admin_query_text(&w, arena_printf(r->a, "%s\xff", zAction)); /* above every text that starts with it */
     }
     if (*zObject) {
-      db_where_and(&w, "a.object = ?");
-      db_where_text(&w, zObject);
+      admin_query_and(&w, "a.object = ?");
+      admin_query_text(&w, zObject);
     }
     int64_t from = 0, to = 0;
     static const char *bad_day = N_("Date invalide : saisissez-la sous la forme aaaa-mm-jj, par exemple 2025-03-31.");
@@ -129,12 +129,12 @@ void audit_page(req *r) {
     if (*zFrom && *zTo && !f.nerr && to <= from)
       form_error(&f, "au", _("La date de fin précède la date de début."));
     if (*zFrom) {
-      db_where_and(&w, "a.at >= ?");
-      db_where_int(&w, from);
+      admin_query_and(&w, "a.at >= ?");
+      admin_query_int(&w, from);
     }
     if (*zTo) {
-      db_where_and(&w, "a.at < ?");
-      db_where_int(&w, to);
+      admin_query_and(&w, "a.at < ?");
+      admin_query_int(&w, to);
     }
   }
   if (f.nerr) {
@@ -142,7 +142,7 @@ void audit_page(req *r) {
     res_page(r, 422, "admin/audit", d);
     return;
   }
-  db_stmt *s = db_where_prep(&w, "SELECT count(*) FROM audit a", "");
+  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM audit a", "");
   int rc = db_step(s);
   int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
   db_done(s);
@@ -153,7 +153,7 @@ void audit_page(req *r) {
   }
   const char *keep[] = {"utilisateur", zUser, "action", zAction, "objet", zObject, "du", zFrom, "au", zTo, NULL};
   int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
-  s = db_where_prep(&w,
+  s = admin_query_prep(&w,
                        "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
                        " coalesce(a.ip, ''), coalesce(a.detail, '') FROM audit a LEFT JOIN users u ON u.id = a.user_id",
                        "ORDER BY a.id DESC LIMIT ? OFFSET ?");
@@ -229,15 +229,15 @@ void outbox_page(req *r) {
     res_page(r, 422, "admin/outbox", d);
     return;
   }
-  db_where w = {0};
+  admin_query w = {0};
   if (*q) {
     buf b = {0};
-    db_like_contains(&b, q);
-    db_where_and(&w, "o.to_addr LIKE ? ESCAPE '\\'");
-    db_where_text(&w, arena_strdup(r->a, buf_str(&b)));
+    admin_like_contains(&b, q);
+    admin_query_and(&w, "o.to_addr LIKE ? ESCAPE '\\'");
+    admin_query_text(&w, arena_strdup(r->a, buf_str(&b)));
     buf_free(&b);
   }
-  db_stmt *s = db_where_prep(&w, "SELECT count(*) FROM outbox o", "");
+  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM outbox o", "");
   int rc = db_step(s);
   int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
   db_done(s);
@@ -248,7 +248,7 @@ void outbox_page(req *r) {
   }
   const char *keep[] = {"q", q, NULL};
   int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
-  s = db_where_prep(&w,
+  s = admin_query_prep(&w,
                        "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
                        " FROM outbox o",
                        "ORDER BY o.id DESC LIMIT ? OFFSET ?");

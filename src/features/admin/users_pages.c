@@ -146,26 +146,26 @@ void users_page(req *r) {
     return;
   }
 
-  db_where w = {0};
+  admin_query w = {0};
   if (*q) {
     buf b = {0};
-    db_like_contains(&b, q);
+    admin_like_contains(&b, q);
     const char *pat = arena_strdup(r->a, buf_str(&b));
     buf_free(&b);
-    db_where_and(&w, "(u.email LIKE ? ESCAPE '\\'"
+    admin_query_and(&w, "(u.email LIKE ? ESCAPE '\\'"
                         " OR coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, '') LIKE ? ESCAPE '\\'"
                         " OR coalesce(u.last_name, '') || ' ' || coalesce(u.first_name, '') LIKE ? ESCAPE '\\')");
-    for (int i = 0; i < 3; i++) db_where_text(&w, pat);
+    for (int i = 0; i < 3; i++) admin_query_text(&w, pat);
   }
   if (*role) {
-    db_where_and(&w, "EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role = ?)");
-    db_where_text(&w, role);
+    admin_query_and(&w, "EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role = ?)");
+    admin_query_text(&w, role);
   }
   if (*st) {
-    db_where_and(&w, "u.status = ?");
-    db_where_text(&w, st);
+    admin_query_and(&w, "u.status = ?");
+    admin_query_text(&w, st);
   }
-  db_stmt *s = db_where_prep(&w, "SELECT count(*) FROM users u", "");
+  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM users u", "");
   int rc = db_step(s);
   int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
   db_done(s);
@@ -177,7 +177,7 @@ void users_page(req *r) {
   const char *keep[] = {"q", q, "role", role, "statut", st, NULL};
   int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_USERS_PER_PAGE, keep);
 
-  s = db_where_prep(&w,
+  s = admin_query_prep(&w,
                        "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.totp_secret IS NOT NULL,"
                        " u.created_at, coalesce(u.last_login_at, 0),"
                        " (SELECT group_concat(role, ',') FROM user_roles WHERE user_id = u.id) FROM users u",
