@@ -327,6 +327,37 @@ def test_pages_are_keyset_and_complete(srv):
     assert listed(c.get(url + "&apres=n%27importe")) == made[:50]
 
 
+def test_dossier_page_shows_what_was_filed(srv):
+    pid = programme(srv)
+    did = dossier(srv, pid, points=3, cost=500000, name="Résidence Les Salines", siret="55208131766522")
+    now = int(time.time())
+    for status, name in [("validee", "Offre Sérénité"), ("refusee", "Offre refusée")]:
+        srv.sql("INSERT INTO aid_labels(org_id, status, name, departements, parking, housing, company, created_at,"
+                " updated_at) VALUES(?, ?, ?, '17', 'residentiel_collectif', 'collectif', 0, ?, ?)",
+                _org["applicant"], status, name, now, now)
+    good = srv.sql1("SELECT id FROM aid_labels WHERE name='Offre Sérénité'")
+    bad = srv.sql1("SELECT id FROM aid_labels WHERE name='Offre refusée'")
+    srv.sql("UPDATE aid_dossiers SET label_id=?, extra=? WHERE id=?", good, '{"places": "12"}', did)
+    srv.sql("UPDATE aid_programmes SET fields=? WHERE id=?",
+            '[{"name": "places", "label": "Places de stationnement", "type": "number"}]', pid)
+    srv.sql("INSERT INTO documents(org_id, user_id, kind, filename, mime, size, hash, created_at)"
+            " VALUES(?, ?, 'kbis', 'kbis.pdf', 'application/pdf', 10, ?, ?)",
+            _org["applicant"], _ids["applicant"], "a" * 64, now)
+    c = as_(srv, "instructor")
+    r = c.get("/instruction/dossiers/%d" % did)
+    assert r.status == 200
+    t = text_of(r)
+    for want in ["Résidence Les Salines", "55208131766522", "73282932000074", "Bornes Océanes", "3 rue des Mouettes",
+                 "Offre Sérénité", "Places de stationnement 12", "Extrait Kbis", "kbis.pdf", "Julie Martin",
+                 "2 500,00 €", "Déposée"]:
+        assert want in t, want
+    assert 'href="/instruction/labels/%d"' % good in r.text and "n’est pas un label validé" not in t
+    doc = srv.sql1("SELECT id FROM documents WHERE org_id=?", _org["applicant"])
+    assert 'href="/compte/documents/%d"' % doc in r.text
+    srv.sql("UPDATE aid_dossiers SET label_id=? WHERE id=?", bad, did)
+    assert "n’est pas un label validé de l’organisation" in text_of(c.get("/instruction/dossiers/%d" % did))
+
+
 # ------------------------------------------------------------ taking and assigning
 
 def test_take_from_the_list(srv):

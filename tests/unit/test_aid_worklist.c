@@ -97,11 +97,11 @@ static instr_list list_of(int tab, int sort) {
 }
 
 /* The plan of the query head + where + tail, one line per step. */
-static void plan(const db_where *w, const char *head, const char *tail, buf *out) {
+static void plan(const listing_query *w, const char *head, const char *tail, buf *out) {
   buf sql = {0};
   buf_puts(&sql, "EXPLAIN QUERY PLAN ");
   buf_puts(&sql, head);
-  db_stmt *s = db_where_prep(w, buf_str(&sql), tail);
+  db_stmt *s = listing_query_prep(w, buf_str(&sql), tail);
   for (int i = w->nbind + 1; i <= w->nbind + 3; i++) db_bind_int(s, i, 51); /* LIMIT and a cursor, if any */
   while (db_step(s) == DB_ROW) {
     buf_puts(out, db_text(s, 3));
@@ -123,9 +123,9 @@ static void check_plans(int stats) {
     for (int sort = 0; sort < NSORTS; sort++) {
       for (int cursor = 0; cursor < 2; cursor++) {
         instr_list l = list_of(tab, sort);
-        db_where w = {0};
+        listing_query w = {0};
         instr_list_where(&r, &l, 1, 0, &w);
-        if (cursor) db_where_and(&w, instr_list_cursor(&l, 0)); /* the next page */
+        if (cursor) listing_query_and(&w, instr_list_cursor(&l, 0)); /* the next page */
         buf b = {0};
         plan(&w, instr_list_select, instr_list_order(&l, 0), &b);
         const char *p = buf_str(&b);
@@ -145,7 +145,7 @@ static void check_plans(int stats) {
   for (int tab = 0; tab < NTABS; tab++) {
     for (int part = 1; part <= 2; part++) {
       instr_list l = list_of(tab, 0);
-      db_where w = {0};
+      listing_query w = {0};
       if (!instr_list_where(&r, &l, 1, part, &w)) continue;
       buf b = {0};
       plan(&w, "SELECT count(*) FROM (SELECT 1 FROM aid_dossiers d", "LIMIT ?)", &b);
@@ -169,7 +169,7 @@ static void check_plans(int stats) {
       for (int part = 0; part <= 2; part++) {
         instr_list l = list_of(tab, 5);
         l.q = lookups[i].q;
-        db_where w = {0};
+        listing_query w = {0};
         if (!instr_list_where(&r, &l, 1, part, &w)) continue;
         buf b = {0};
         if (part) plan(&w, "SELECT count(*) FROM (SELECT 1 FROM aid_dossiers d", "LIMIT ?)", &b);
@@ -203,9 +203,9 @@ Test(worklist, first_pages_are_cheap) {
     for (int sort = 0; sort < NSORTS; sort++) {
       instr_list l = list_of(tab, sort);
       double t0 = now_mono_ms();
-      db_where w = {0};
+      listing_query w = {0};
       instr_list_where(&r, &l, 1, 0, &w);
-      db_stmt *s = db_where_prep(&w, instr_list_select, instr_list_order(&l, 0));
+      db_stmt *s = listing_query_prep(&w, instr_list_select, instr_list_order(&l, 0));
       db_bind_int(s, w.nbind + 1, INSTR_PAGE + 1);
       int n = 0;
       while (db_step(s) == DB_ROW) n++;

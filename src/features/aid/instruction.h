@@ -17,6 +17,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/http.h"
+#include "core/listing.h"
 
 #define INSTR_PAGE 50          /* rows on one page of a work list */
 #define INSTR_BATCH_MAX 200    /* dossiers in one batch validation */
@@ -50,7 +51,7 @@ int instr_list_parse(req *r, form *f, instr_list *l);
 ** order); parts 1 and 2 give it as statuses, in at most two disjoint parts
 ** whose counts add up (what a count reads from an index alone). Returns 1,
 ** or 0 when the tab has no such part (w unchanged). */
-int instr_list_where(req *r, const instr_list *l, int64_t uid, int part, db_where *w);
+int instr_list_where(req *r, const instr_list *l, int64_t uid, int part, listing_query *w);
 
 /* The number of dossiers of list l for user uid, counting at most cap + 1
 ** (so that a count costs at most that many index entries); -1 on a

@@ -180,8 +180,10 @@ static int dossier_fields(req *r, int64_t id, json_t *o, int64_t *prog, int64_t 
       " coalesce(d.proofs_due_on, ''), d.created_at, coalesce(d.submitted_at, 0), coalesce(d.decided_at, 0),"
       " coalesce(d.paid_at, 0), coalesce(d.assignee_id, 0), a.first_name, a.last_name, a.email,"
       " coalesce(rp.id, 0), coalesce(rp.number, ''), coalesce(rb.id, 0), coalesce(rb.number, ''),"
-      " c.first_name, c.last_name, c.email, p.fields, d.site_lat, d.site_lon"
+      " c.first_name, c.last_name, c.email, p.fields, d.site_lat, d.site_lon, coalesce(l.name, ''),"
+      " coalesce(l.status, ''), coalesce(l.org_id, 0)"
       " FROM aid_dossiers d LEFT JOIN users a ON a.id = d.assignee_id LEFT JOIN users c ON c.id = d.user_id"
+      " LEFT JOIN aid_labels l ON l.id = d.label_id"
       " LEFT JOIN aid_dossiers rp ON rp.id = d.replaces_id LEFT JOIN aid_dossiers rb ON rb.id = d.replaced_by_id"
       " LEFT JOIN aid_programmes p ON p.id = d.programme_id WHERE d.id = ?",
       "i", id);
@@ -203,7 +205,16 @@ static int dossier_fields(req *r, int64_t id, json_t *o, int64_t *prog, int64_t 
   json_object_set_new(o, "status_class", json_string(aid_status_class(st)));
   *prog = db_int(s, 2);
   *org = db_int(s, 3);
-  if (db_int(s, 4)) json_object_set_new(o, "label_id", json_integer(db_int(s, 4)));
+  if (db_int(s, 4)) {
+    /* The label the applicant chose; flagged when it is no longer a
+    ** validated label of the dossier's organisation. */
+    json_t *lab = json_object();
+    json_object_set_new(lab, "id", json_integer(db_int(s, 4)));
+    json_object_set_new(lab, "name", json_string(db_text(s, 44)));
+    if (strcmp(db_text(s, 45), "validee") || db_int(s, 46) != db_int(s, 3))
+      json_object_set_new(lab, "invalid", json_true());
+    json_object_set_new(o, "label", lab);
+  }
   json_object_set_new(o, "points", json_integer(db_int(s, 9)));
   json_object_set_new(o, "cost", json_string(euros(r, db_int(s, 10))));
   if (db_int(s, 11)) json_object_set_new(o, "with_bonus", json_true());

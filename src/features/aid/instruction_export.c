@@ -17,16 +17,15 @@
 */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
 
 #include "core/audit.h"
-#include "core/config.h"
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "features/aid/aid.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
@@ -49,20 +48,6 @@ static const struct col {
     {N_("Montant accordé (€)"), 11, C_MONEY, 14},  {N_("Instructeur"), 14, C_TEXT, 20},
     {N_("Mis à jour le"), 16, C_TIME, 17},
 };
-
-static void unlink_cb(void *p) { unlink((const char *)p); }
-
-/* A new empty temporary file, removed with the request; NULL on failure. */
-static char *temp_file(req *r) {
-  char *dir = arena_printf(r->a, "%s/tmp", config_str("data_dir"));
-  mkdir(dir, 0700);
-  char *path = arena_printf(r->a, "%s/instruction-XXXXXX", dir);
-  int fd = mkstemp(path);
-  if (fd < 0) return NULL;
-  close(fd);
-  arena_defer(r->a, unlink_cb, path);
-  return path;
-}
 
 /* The export's rows, ready to step, or NULL after answering (bad filters,
 ** too many rows, database). *name gets the download's base name. */
@@ -89,9 +74,9 @@ static db_stmt *export_rows(req *r, const char **name) {
   aid_today(today);
   *name = arena_printf(r->a, "dossiers-%s-%s", l.tab_code, today);
   audit_log(r->me->id, "aid.export", "aid_dossiers", r->ip, arena_printf(r->a, "%lld dossier(s)", (long long)n));
-  db_where wl = {0};
+  listing_query wl = {0};
   instr_list_where(r, &l, r->me->id, 0, &wl);
-  db_stmt *s = db_where_prep(&wl, instr_list_select, instr_list_order(&l, 0));
+  db_stmt *s = listing_query_prep(&wl, instr_list_select, instr_list_order(&l, 0));
   db_bind_int(s, wl.nbind + 1, INSTR_EXPORT_MAX);
   return s;
 }
@@ -122,10 +107,11 @@ static void csv_cell(req *r, FILE *fp, db_stmt *s, const struct col *c) {
 }
 
 void instr_export_csv(req *r) {
-  const char *name;
-  char *path = temp_file(r);
-  FILE *fp = path ? fopen(path, "w") : NULL;
+  const char *name, *path;
+  int fd = req_tmpfile(r, "instruction", &path);
+  FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!fp) {
+    if (fd >= 0) close(fd);
     res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
     return;
   }
@@ -168,17 +154,19 @@ static int64_t utc_offset(int64_t t) {
 }
 
 void instr_export_xlsx(req *r) {
-  const char *name;
-  char *path = temp_file(r);
-  if (!path) {
+  const char *name, *path;
+  int fd = req_tmpfile(r, "instruction", &path);
+  if (fd >= 0) close(fd); /* libxlsxwriter writes the file by its name */
+  if (fd < 0) {
     res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
     return;
   }
   db_stmt *s = export_rows(r, &name);
   if (!s) return;
-  lxw_workbook_options opt = {.constant_memory = LXW_TRUE,
-                              .tmpdir = arena_printf(r->a, "%s/tmp", config_str("data_dir")),
-                              .use_zip64 = LXW_FALSE};
+  char *tmpdir = arena_strdup(r->a, path); /* its own temporary files go beside it */
+  char *slash = strrchr(tmpdir, '/');
+  if (slash) *slash = 0;
+  lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = tmpdir, .use_zip64 = LXW_FALSE};
   lxw_workbook *wb = workbook_new_opt(path, &opt);
   lxw_worksheet *ws = wb ? workbook_add_worksheet(wb, _("Dossiers")) : NULL;
   if (!ws) {

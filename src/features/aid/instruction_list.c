@@ -28,11 +28,11 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "features/aid/aid.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
@@ -138,35 +138,10 @@ static const char *const args[] = {"onglet", "programme", "statut", "departement
 
 /* ----------------------------------------------------------- arguments */
 
-/* A query-string argument without surrounding blanks, in r's arena; "". */
-static const char *arg(req *r, const char *name) {
-  const char *v = req_query(r, name);
-  if (!v) return "";
-  v += strspn(v, " \t\r\n");
-  size_t n = strlen(v);
-  while (n && strchr(" \t\r\n", v[n - 1])) n--;
-  return arena_strndup(r->a, v, n);
-}
-
 /* A positive id typed in a field ("12"): the number, or 0. */
 static int64_t id_of(const char *z) {
   if (!*z || strlen(z) > 18 || strspn(z, "0123456789") != strlen(z)) return 0;
   return strtoll(z, NULL, 10);
-}
-
-/* "YYYY-MM-DD" as the unix time its day starts at, local time (with
-** next = 1, the day after it). 0 and *out, or -1. */
-static int day_unix(const char *z, int next, int64_t *out) {
-  if (!aid_date_valid(z)) return -1;
-  struct tm tm = {0};
-  tm.tm_year = atoi(z) - 1900;
-  tm.tm_mon = atoi(z + 5) - 1;
-  tm.tm_mday = atoi(z + 8) + next; /* mktime carries into the next month */
-  tm.tm_isdst = -1;
-  time_t t = mktime(&tm);
-  if (t == (time_t)-1) return -1;
-  *out = (int64_t)t;
-  return 0;
 }
 
 /* A département code ("17", "2A", "971"), upper-cased in place. */
@@ -189,7 +164,7 @@ int instr_list_parse(req *r, form *f, instr_list *l) {
   l->min_cents = l->max_cents = -1;
   const char *v[ARRAY_SIZE(args)];
   for (int i = 0; args[i]; i++) {
-    v[i] = arg(r, args[i]);
+    v[i] = req_query_trim(r, args[i]);
     form_set(f, args[i], v[i]);
   }
   const char *zTab = v[0], *zProg = v[1], *zStatus = v[2], *zFrom = v[4], *zTo = v[5], *zMin = v[6],
@@ -215,8 +190,8 @@ int instr_list_parse(req *r, form *f, instr_list *l) {
   form_set(f, "departement", zDept);
   l->dept = zDept;
   static const char *bad_day = N_("Indiquez une date valide, au format AAAA-MM-JJ (par exemple 2026-03-31).");
-  if (*zFrom && day_unix(zFrom, 0, &l->from) != 0) form_error(f, "du", _(bad_day));
-  if (*zTo && day_unix(zTo, 1, &l->to) != 0) form_error(f, "au", _(bad_day));
+  if (*zFrom && listing_day(zFrom, 0, &l->from) != 0) form_error(f, "du", _(bad_day));
+  if (*zTo && listing_day(zTo, 1, &l->to) != 0) form_error(f, "au", _(bad_day));
   if (l->from && l->to && l->to <= l->from) form_error(f, "au", _("La date de fin précède la date de début."));
   static const char *bad_amount = N_("Indiquez un montant en euros, par exemple 1 500 ou 1 500,50.");
   if (*zMin && aid_parse_hundredths(zMin, AID_AMOUNT_MAX, &l->min_cents) != 0) form_error(f, "min", _(bad_amount));
@@ -247,79 +222,79 @@ int instr_list_parse(req *r, form *f, instr_list *l) {
 /* Adds the search to w: a tracking number ("AV-2026-000123"), its digits
 ** ("123"), a SIRET (14 digits, spaces allowed), or else a part of the
 ** beneficiary's or the organisation's name. */
-static void where_search(req *r, const char *q, db_where *w) {
+static void where_search(req *r, const char *q, listing_query *w) {
   char digits[32];
   size_t nd = 0, nq = strlen(q);
   for (size_t i = 0; i < nq && nd < sizeof digits - 1; i++)
     if (q[i] != ' ') digits[nd++] = q[i];
   digits[nd] = 0;
   if (strspn(digits, "0123456789") == nd && nd == 14) {
-    db_where_and(w, "(d.beneficiary_siret = ? OR d.org_id IN (SELECT id FROM organisations WHERE siret = ?))");
-    db_where_text(w, arena_strdup(r->a, digits));
-    db_where_text(w, arena_strdup(r->a, digits));
+    listing_query_and(w, "(d.beneficiary_siret = ? OR d.org_id IN (SELECT id FROM organisations WHERE siret = ?))");
+    listing_query_text(w, arena_strdup(r->a, digits));
+    listing_query_text(w, arena_strdup(r->a, digits));
   } else if (strspn(digits, "0123456789") == nd && nd >= 1 && nd <= 12) {
-    db_where_and(w, "d.id = ?");
-    db_where_int(w, strtoll(digits, NULL, 10));
+    listing_query_and(w, "d.id = ?");
+    listing_query_int(w, strtoll(digits, NULL, 10));
   } else if (nq > 3 && (q[0] == 'A' || q[0] == 'a') && (q[1] == 'V' || q[1] == 'v') && q[2] == '-') {
     char *up = arena_strdup(r->a, q);
     up[0] = 'A', up[1] = 'V';
-    db_where_and(w, "d.number = ?");
-    db_where_text(w, up);
+    listing_query_and(w, "d.number = ?");
+    listing_query_text(w, up);
   } else {
     buf b = {0};
-    db_like_contains(&b, q);
+    listing_like_contains(&b, q);
     const char *pat = arena_strdup(r->a, buf_str(&b));
     buf_free(&b);
-    db_where_and(w, "(d.beneficiary_name LIKE ? ESCAPE '\\' OR d.org_id IN"
+    listing_query_and(w, "(d.beneficiary_name LIKE ? ESCAPE '\\' OR d.org_id IN"
                     " (SELECT id FROM organisations WHERE name LIKE ? ESCAPE '\\'))");
-    db_where_text(w, pat);
-    db_where_text(w, pat);
+    listing_query_text(w, pat);
+    listing_query_text(w, pat);
   }
 }
 
-int instr_list_where(req *r, const instr_list *l, int64_t uid, int part, db_where *w) {
+int instr_list_where(req *r, const instr_list *l, int64_t uid, int part, listing_query *w) {
   const struct tab *t = &tabs[l->tab];
   if (*l->q) { /* a search looks in every tab: "where is N° …?" */
     if (part > 1) return 0;
-    db_where_and(w, "d.status <> 'brouillon'");
+    listing_query_and(w, "d.status <> 'brouillon'");
   } else {
     const char *sql = part ? t->count_sql[part - 1] : t->list_sql;
     if (!sql) return 0;
-    db_where_and(w, sql);
-    if (part ? t->count_uid[part - 1] : t->list_uid) db_where_int(w, uid);
+    listing_query_and(w, sql);
+    if (part ? t->count_uid[part - 1] : t->list_uid) listing_query_int(w, uid);
   }
   if (l->programme) {
-    db_where_and(w, "d.programme_id = ?");
-    db_where_int(w, l->programme);
+    listing_query_and(w, "d.programme_id = ?");
+    listing_query_int(w, l->programme);
   }
   if (*l->status) {
-    db_where_and(w, "d.status = ?");
-    db_where_text(w, l->status);
+    listing_query_and(w, "d.status = ?");
+    listing_query_text(w, l->status);
   }
   if (*l->dept) {
-    db_where_and(w, "d.departement = ?");
-    db_where_text(w, l->dept);
+    listing_query_and(w, "d.departement = ?");
+    listing_query_text(w, l->dept);
   }
   if (l->from) {
-    db_where_and(w, "d.submitted_at >= ?");
-    db_where_int(w, l->from);
+    listing_query_and(w, "d.submitted_at >= ?");
+    listing_query_int(w, l->from);
   }
   if (l->to) {
-    db_where_and(w, "d.submitted_at < ?");
-    db_where_int(w, l->to);
+    listing_query_and(w, "d.submitted_at < ?");
+    listing_query_int(w, l->to);
   }
   if (l->min_cents >= 0) {
-    db_where_and(w, "d.amount_cents >= ?");
-    db_where_int(w, l->min_cents);
+    listing_query_and(w, "d.amount_cents >= ?");
+    listing_query_int(w, l->min_cents);
   }
   if (l->max_cents >= 0) {
-    db_where_and(w, "d.amount_cents <= ?");
-    db_where_int(w, l->max_cents);
+    listing_query_and(w, "d.amount_cents <= ?");
+    listing_query_int(w, l->max_cents);
   }
-  if (l->assignee < 0) db_where_and(w, "d.assignee_id IS NULL");
+  if (l->assignee < 0) listing_query_and(w, "d.assignee_id IS NULL");
   if (l->assignee > 0) {
-    db_where_and(w, "d.assignee_id = ?");
-    db_where_int(w, l->assignee);
+    listing_query_and(w, "d.assignee_id = ?");
+    listing_query_int(w, l->assignee);
   }
   if (*l->q) where_search(r, l->q, w);
   return 1;
@@ -356,7 +331,7 @@ static const char *query_of(req *r, const form *f, int with_status) {
 
 const char *instr_return_url(req *r) {
   const char *z = req_form_trim(r, "retour");
-  if (!*z) z = arg(r, "retour");
+  if (!*z) z = req_query_trim(r, "retour");
   if (strlen(z) > RETURN_MAX || strpbrk(z, "\r\n\\") ||
       (strcmp(z, "/instruction") != 0 && !str_startswith(z, "/instruction?")))
     return "/instruction";
@@ -368,9 +343,9 @@ const char *instr_return_url(req *r) {
 int64_t instr_list_count(req *r, const instr_list *l, int64_t uid, int64_t cap) {
   int64_t total = 0;
   for (int part = 1; part <= 2 && total <= cap; part++) {
-    db_where w = {0};
+    listing_query w = {0};
     if (!instr_list_where(r, l, uid, part, &w)) break;
-    db_stmt *s = db_where_prep(&w, "SELECT count(*) FROM (SELECT 1 FROM aid_dossiers d", "LIMIT ?)");
+    db_stmt *s = listing_query_prep(&w, "SELECT count(*) FROM (SELECT 1 FROM aid_dossiers d", "LIMIT ?)");
     db_bind_int(s, w.nbind + 1, cap + 1 - total);
     int64_t n = db_step(s) == DB_ROW ? db_int(s, 0) : -1;
     db_done(s);
@@ -519,14 +494,14 @@ void instr_list_page(req *r) {
   int64_t cv = 0, cid = 0;
   int after = cursor_of(r, "apres", &cv, &cid), before = !after && cursor_of(r, "avant", &cv, &cid);
   const struct sort *so = &sorts[l.sort];
-  db_where w = {0};
+  listing_query w = {0};
   instr_list_where(r, &l, r->me->id, 0, &w);
   if (after || before) {
-    db_where_and(&w, instr_list_cursor(&l, before));
-    db_where_int(&w, cv);
-    db_where_int(&w, cid);
+    listing_query_and(&w, instr_list_cursor(&l, before));
+    listing_query_int(&w, cv);
+    listing_query_int(&w, cid);
   }
-  db_stmt *s = db_where_prep(&w, instr_list_select, instr_list_order(&l, before));
+  db_stmt *s = listing_query_prep(&w, instr_list_select, instr_list_order(&l, before));
   db_bind_int(s, w.nbind + 1, INSTR_PAGE + 1);
   json_t *rows = json_array();
   int64_t head[2] = {0, 0}, tail[2] = {0, 0}; /* cursors of the first and last rows read */
