@@ -38,6 +38,7 @@
 #include "core/mail.h"
 #include "core/upload.h"
 #include "features/aid/aid.h"
+#include "features/aid/catalog.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
 
@@ -421,7 +422,7 @@ static void dossier_threads(req *r, int64_t id, json_t *d) {
 ** and, when err is set, that message under the action `action`. */
 static void page(req *r, int status, int64_t id, form *f, const char *action, const char *err) {
   json_t *d = json_object(), *o = json_object();
-  json_object_set_new(d, "nav_review", json_true());
+  cat_review_nav(d, "dossiers");
   int64_t prog = 0, org = 0;
   const char *st = "";
   if (dossier_fields(r, id, o, &prog, &org, &st) != 0) {

@@ -34,6 +34,7 @@
 #include "core/i18n.h"
 #include "core/listing.h"
 #include "features/aid/aid.h"
+#include "features/aid/catalog.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
 
@@ -469,7 +470,7 @@ static json_t *row_json(req *r, db_stmt *s) {
 
 void instr_list_page(req *r) {
   json_t *d = json_object();
-  json_object_set_new(d, "nav_review", json_true());
+  cat_review_nav(d, "dossiers");
   form f;
   form_init(&f, r, NULL);
   instr_list l;
@@ -546,6 +547,11 @@ void instr_list_page(req *r) {
   }
   json_object_set_new(d, "total", json_string(count_text(r, total, l.filtered ? FILTERED_MAX : tabs[l.tab].cap)));
   json_object_set_new(d, "total_n", json_integer(total));
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    if (json_is_true(json_object_get(row, "can_validate"))) json_object_set_new(d, "can_batch", json_true());
+  }
   json_object_set_new(d, "rows", rows);
   form_into(&f, d);
   res_page(r, 200, "aid/instr_list", d);
@@ -577,7 +583,7 @@ void instr_batch_post(req *r) {
     return;
   }
   json_t *d = json_object(), *done = json_array(), *failed = json_array();
-  json_object_set_new(d, "nav_review", json_true());
+  cat_review_nav(d, "dossiers");
   for (int i = 0; i < nid; i++) {
     char msg[512] = "";
     aid_move_result res = aid_dossier_move(ids[i], "validee", AID_INSTRUCTOR, r->me->id, "", msg, sizeof msg);
