@@ -724,6 +724,12 @@ static int mail_message(req *r, int64_t id, const char *body, int nfiles) {
   return rc;
 }
 
+/* Files stored for a message that was not saved: removed from the store
+** unless another row names them (upload_remove checks). */
+static void forget(const upload_info *up, int n) {
+  for (int i = 0; i < n; i++) upload_remove(up[i].hash);
+}
+
 void instr_message_post(req *r) {
   int64_t id;
   char st[16];
@@ -745,11 +751,13 @@ void instr_message_post(req *r) {
       names[nup++] = ff->filename;
   }
   if (f.nerr) {
+    forget(up, nup);
     page(r, 422, id, &f, "message", NULL);
     return;
   }
   int64_t now = now_unix();
   if (db_begin_write() != 0) {
+    forget(up, nup);
     db_failed(r);
     return;
   }
@@ -765,6 +773,7 @@ void instr_message_post(req *r) {
        mail_message(r, id, body, nup) == 0 && db_commit() == 0;
   if (!ok) {
     db_rollback();
+    forget(up, nup);
     db_failed(r);
     return;
   }
