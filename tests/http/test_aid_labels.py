@@ -428,9 +428,11 @@ def test_instruction_needs_aid_review(srv):
     admin = login(srv, "territoire@exemple.fr", "territory_admin")
     for path in gets:
         assert admin.get(path).status == 200, path
-    assert 'href="/instruction/labels"' in admin.get("/").text
+    # The menu leads to the instruction home (aid requests), whose sub-menu has the labels.
+    assert 'href="/instruction"' in admin.get("/").text
+    assert 'href="/instruction/labels"' in admin.get("/instruction").text
     home = applicant.get("/").text
-    assert 'href="/instruction/labels"' not in home
+    assert 'href="/instruction"' not in home and 'href="/instruction/labels"' not in home
     assert 'href="/aides/labels"' in home and 'href="/aides/materiels"' in home
     assert 'aria-current="page">Mes labels' in applicant.get("/aides/labels").text
 

@@ -181,3 +181,34 @@ Test(dossier, expiry_job) {
   cr_assert_eq(db_get_int(0, "SELECT count(*) FROM aid_dossier_events WHERE dossier_id=? AND user_id IS NULL", "i", a),
                1);
 }
+
+Test(dossier, move_joins_the_callers_transaction) {
+  int64_t id = submitted(1, 100000);
+  char msg[256] = "";
+  int64_t mails = db_get_int(0, "SELECT count(*) FROM outbox", "");
+  /* Rolled back by the caller: nothing of the move stays. */
+  cr_assert_eq(db_begin_write(), 0);
+  cr_assert_gt(db_insert("INSERT INTO aid_doc_requests(dossier_id, label, requested_at) VALUES(?, 'RIB', 1)", NULL,
+                         "i", id), 0);
+  cr_assert_eq(aid_dossier_move(id, "complements", AID_INSTRUCTOR, 2, "", msg, sizeof msg), AID_MOVE_OK, "%s", msg);
+  cr_assert(db_in_transaction(), "the move must leave the caller's transaction open");
+  db_rollback();
+  cr_assert_str_eq(db_get_text(A, "SELECT status FROM aid_dossiers WHERE id=?", "i", id), "deposee");
+  cr_assert_eq(db_get_int(-1, "SELECT count(*) FROM aid_doc_requests", ""), 0);
+  cr_assert_eq(db_get_int(0, "SELECT count(*) FROM outbox", ""), mails);
+  /* Committed: the e-mail lists the open requests. */
+  cr_assert_eq(db_begin_write(), 0);
+  db_insert("INSERT INTO aid_doc_requests(dossier_id, label, requested_at) VALUES(?, 'RIB du bénéficiaire', 1)", NULL,
+            "i", id);
+  db_insert("INSERT INTO aid_doc_requests(dossier_id, label, requested_at, fulfilled_at) VALUES(?, 'Déjà reçu', 1, 2)",
+            NULL, "i", id);
+  cr_assert_eq(aid_dossier_move(id, "complements", AID_INSTRUCTOR, 2, "", msg, sizeof msg), AID_MOVE_OK, "%s", msg);
+  cr_assert_eq(db_commit(), 0);
+  char *body = db_get_text(A, "SELECT body FROM outbox ORDER BY id DESC LIMIT 1", "");
+  cr_assert(body && strstr(body, "  - RIB du bénéficiaire\n") && !strstr(body, "Déjà reçu"), "%s", body);
+  /* A refused move inside a transaction leaves it to the caller too. */
+  cr_assert_eq(db_begin_write(), 0);
+  cr_assert_eq(aid_dossier_move(id, "versee", AID_INSTRUCTOR, 2, "", msg, sizeof msg), AID_MOVE_NOT_ALLOWED);
+  cr_assert(db_in_transaction());
+  db_rollback();
+}

@@ -104,8 +104,9 @@ json_t *cat_options(const char *const *codes, const char *const *labels, const c
 /* The label of code in the parallel lists, or code itself. */
 const char *cat_label_of(const char *const *codes, const char *const *labels, const char *code);
 
-/* The sub-menu of the instruction pages: current is "labels" or "equipment";
-** adds the counts waiting for a decision. */
+/* The sub-menu of the instruction pages: current is "dossiers" (the aid
+** requests, instruction_*.c), "labels" or "equipment"; adds the counts of
+** labels and equipment waiting for a decision. */
 void cat_review_nav(json_t *d, const char *current);
 
 /* Demo data: the demo company (entreprise@guichet.localhost) gets one

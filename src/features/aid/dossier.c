@@ -163,9 +163,14 @@ static int mail_applicant(int64_t id, const drow *d, const char *to, const char 
   buf_printf(&b, _("Bonjour,\n\nVotre demande d’aide N° %s est maintenant : %s.\n"), d->number,
              aid_dossier_status_label(to));
   if (reason && *reason) buf_printf(&b, _("\nMotif : %s\n"), reason);
-  if (!strcmp(to, "complements"))
+  if (!strcmp(to, "complements")) {
     buf_printf(&b, "%s", _("\nL’instructeur vous demande des pièces complémentaires : déposez-les depuis la page "
                            "de la demande.\n"));
+    db_stmt *s = db_query("SELECT label FROM aid_doc_requests WHERE dossier_id=? AND fulfilled_at IS NULL ORDER BY id",
+                          "i", id);
+    while (db_step(s) == DB_ROW) buf_printf(&b, "  - %s\n", db_text(s, 0));
+    db_done(s);
+  }
   buf_printf(&b, _("\nSuivre la demande : %s/aides/dossiers/%lld\n\n— %s\n"), http_base_url(), (long long)id,
              config_str("territory_name"));
   int rc = mail_send(d->email, subject, buf_str(&b)) < 0 ? -1 : 0;
@@ -247,7 +252,8 @@ aid_move_result aid_dossier_move(int64_t id, const char *to, aid_actor who, int6
     say(msg, n, _("Indiquez le motif : il est envoyé au demandeur."));
     return AID_MOVE_REASON;
   }
-  if (db_begin_write() != 0) {
+  int own = !db_in_transaction(); /* else the caller's write transaction: it commits or rolls back */
+  if (own && db_begin_write() != 0) {
     say(msg, n, _("Le service est momentanément indisponible : réessayez dans un instant."));
     return AID_MOVE_DB;
   }
@@ -282,11 +288,11 @@ aid_move_result aid_dossier_move(int64_t id, const char *to, aid_actor who, int6
       say(msg, n, _("Le service est momentanément indisponible : réessayez dans un instant."));
     }
   }
-  if (res == AID_MOVE_OK && db_commit() == 0) {
+  if (res == AID_MOVE_OK && (!own || db_commit() == 0)) {
     arena_free(a);
     return AID_MOVE_OK;
   }
-  db_rollback();
+  if (own) db_rollback();
   arena_free(a);
   if (res == AID_MOVE_OK) {
     say(msg, n, _("Le service est momentanément indisponible : réessayez dans un instant."));

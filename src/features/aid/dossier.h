@@ -63,7 +63,12 @@ typedef enum aid_move_result {
 ** "deposee" computes the requested amount with the programme's rule and
 ** refuses when the programme is closed or the request no longer fits what
 ** is left. On failure nothing changes and msg holds a French sentence for
-** the user (msg may be NULL). Must be called outside a transaction. */
+** the user (msg may be NULL). Called outside a transaction, it opens and
+** commits its own; called inside a write transaction (db_begin_write) it
+** joins it, and on failure the caller must roll back (some writes may have
+** been made). Moving to "complements" e-mails the applicant the list of
+** the dossier's open aid_doc_requests: insert them first, in the same
+** transaction. */
 aid_move_result aid_dossier_move(int64_t id, const char *to, aid_actor who, int64_t uid, const char *reason,
                                  char *msg, size_t n);
 

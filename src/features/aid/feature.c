@@ -18,11 +18,14 @@
 #include "features/aid/aid.h"
 #include "features/aid/catalog.h"
 #include "features/aid/dossier.h"
+#include "features/aid/instruction.h"
 
 #define AID_FORM_BODY (128 * 1024) /* a programme form: specification (64 KB at most) plus the other fields */
 #define AID_DOC_BODY (10 * 1024 * 1024 + 64 * 1024) /* one 10 MB document plus the form around it */
 #define AID_PAGE_BODY (200 * 1024) /* a public page: 64 KB of Markdown, urlencoded (up to 3 bytes per byte) */
 #define AID_CONTACT_BODY (32 * 1024) /* the contact form: a 5,000-byte message, urlencoded, and four short fields */
+#define AID_BATCH_BODY (16 * 1024) /* a work list's form: up to INSTR_BATCH_MAX ids and the return URL */
+#define AID_MESSAGE_BODY (3 * 10 * 1024 * 1024 + 64 * 1024) /* three 10 MB attachments and the text */
 
 static const struct route routes[] = {
     {"GET", "/programmes", CAP_PUBLIC, 0, 0, programmes_page},
@@ -73,6 +76,23 @@ static const struct route routes[] = {
     {"GET", "/admin/contact", "aid.admin", 0, 0, contact_admin_page},
     {"GET", "/admin/contact/:id", "aid.admin", 0, 0, contact_message_page},
     {"POST", "/admin/contact/:id/lu", "aid.admin", 0, 0, contact_read_post},
+    /* The instructors' back office for aid requests (instruction_*.c). */
+    {"GET", "/instruction", "aid.review", 0, 0, instr_list_page},
+    {"GET", "/instruction/export.csv", "aid.review", 0, 0, instr_export_csv},
+    {"GET", "/instruction/export.xlsx", "aid.review", 0, 0, instr_export_xlsx},
+    {"POST", "/instruction/valider", "aid.review", 0, AID_BATCH_BODY, instr_batch_post},
+    {"GET", "/instruction/dossiers/:id", "aid.review", 0, 0, instr_dossier_page},
+    {"POST", "/instruction/dossiers/:id/prendre", "aid.review", 0, AID_BATCH_BODY, instr_take_post},
+    {"POST", "/instruction/dossiers/:id/attribuer", "aid.review", 0, 0, instr_assign_post},
+    {"POST", "/instruction/dossiers/:id/instruire", "aid.review", 0, 0, instr_start_post},
+    {"POST", "/instruction/dossiers/:id/valider", "aid.review", 0, 0, instr_validate_post},
+    {"POST", "/instruction/dossiers/:id/refuser", "aid.review", 0, 0, instr_refuse_post},
+    {"POST", "/instruction/dossiers/:id/pieces", "aid.review", 0, 0, instr_request_post},
+    {"POST", "/instruction/dossiers/:id/verser", "aid.review", 0, 0, instr_paid_post},
+    {"POST", "/instruction/dossiers/:id/renvoyer", "aid.review", 0, 0, instr_proofs_back_post},
+    {"POST", "/instruction/dossiers/:id/notes", "aid.review", 0, 0, instr_note_post},
+    {"POST", "/instruction/dossiers/:id/messages", "aid.review", R_UPLOAD, AID_MESSAGE_BODY, instr_message_post},
+    {"GET", "/instruction/dossiers/:id/documents/:doc", "aid.review", 0, 0, instr_doc_get},
     {0, 0, 0, 0, 0, 0},
 };
 
