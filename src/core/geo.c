@@ -1689,6 +1689,14 @@ int geo_layer_extent(const char *layer, double box[4]) {
   return found;
 }
 
+int geo_feature_box(int64_t id, double box[4]) {
+  db_stmt *s = db_query("SELECT minx, miny, maxx, maxy FROM geo_rtree WHERE id = ?", "i", id);
+  int rc = db_step(s) == DB_ROW ? 0 : -1;
+  for (int i = 0; rc == 0 && i < 4; i++) box[i] = db_double(s, i);
+  db_done(s);
+  return rc;
+}
+
 int geo_feature_point(int64_t id, double *x, double *y) {
   gthread *t = gt();
   assert(!t->busy && "a geo_nearest filter must not query the geo core");

@@ -174,6 +174,10 @@ long geo_layer_each(const char *layer, const double *box, geo_shape_fn fn, void 
 ** 1 and box filled, 0 when the layer is empty, -1 on error. */
 int geo_layer_extent(const char *layer, double box[4]);
 
+/* The feature's bounding box (minx, miny, maxx, maxy): 0, or -1 if there is
+** no such feature. */
+int geo_feature_box(int64_t id, double box[4]);
+
 /* A point guaranteed to lie on the feature (GEOS's point on surface: inside
 ** a polygon, on a line), where a label or a symbol can go. 0, or -1 if there
 ** is no such feature. */

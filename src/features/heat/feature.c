@@ -2,7 +2,9 @@
 ** feature.c — the heat-network service (issue #4, after France Chaleur
 ** Urbaine): network traces and figures for administrators, the public
 ** eligibility test by address (page and /api/v1), contact requests routed
-** to the network's operator, and the operators' pipeline.
+** to the network's operator, and the operators' pipeline; the public map
+** (map_pages.c), the public statistics (stats_pages.c) and the cost and CO2
+** comparator with its dated parameters (compare_pages.c).
 **
 ** Capabilities: "heat.admin" (territory administrators: networks, and every
 ** request) and "heat.operate" (operators: the requests of their networks;
@@ -28,11 +30,18 @@ static const struct route routes[] = {
     {"GET", "/admin/reseaux", "heat.admin", 0, 0, networks_page},
     {"POST", "/admin/reseaux/import", "heat.admin", R_UPLOAD, HEAT_IMPORT_BODY, networks_import_post},
     {"POST", "/admin/reseaux/chiffres", "heat.admin", R_UPLOAD, HEAT_IMPORT_BODY, networks_figures_post},
+    {"GET", "/admin/reseaux/parametres", "heat.admin", 0, 0, params_page}, /* before :id */
+    {"POST", "/admin/reseaux/parametres", "heat.admin", 0, HEAT_FORM_BODY, params_post},
     {"GET", "/admin/reseaux/:id", "heat.admin", 0, 0, network_page},
     {"POST", "/admin/reseaux/:id", "heat.admin", 0, HEAT_FORM_BODY, network_post},
     {"GET", "/eligibilite", CAP_PUBLIC, 0, 0, eligibility_page},
     {"POST", "/eligibilite/demande", CAP_PUBLIC, 0, HEAT_FORM_BODY, request_post},
     {"GET", "/api/v1/eligibility", CAP_PUBLIC, R_API, 0, eligibility_api},
+    {"GET", "/eligibilite/comparateur", CAP_PUBLIC, 0, 0, compare_page},
+    {"GET", "/carte", CAP_PUBLIC, 0, 0, map_page},
+    {"GET", "/api/v1/carte", CAP_PUBLIC, R_API, 0, map_api},
+    {"GET", "/stats", CAP_PUBLIC, 0, 0, stats_page},
+    {"GET", "/stats.csv", CAP_PUBLIC, 0, 0, stats_csv},
     {"GET", "/operateur/demandes", "heat.operate", 0, 0, requests_page},
     {"GET", "/operateur/demandes/:id", "heat.operate", 0, 0, request_page},
     {"POST", "/operateur/demandes/:id/statut", "heat.operate", 0, HEAT_FORM_BODY, request_status_post},
@@ -53,6 +62,22 @@ const char *heat_date(arena *a, int64_t t) {
   struct tm tm;
   char out[32];
   if (t <= 0 || !localtime_r(&tt, &tm) || !strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm)) return "";
+  return arena_strdup(a, out);
+}
+
+const char *heat_fmt_int(arena *a, int64_t n) {
+  char digits[24], out[48];
+  snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
+  size_t len = strlen(digits), k = 0;
+  if (n < 0) out[k++] = '-';
+  for (size_t i = 0; i < len; i++) {
+    if (i && (len - i) % 3 == 0) {
+      memcpy(out + k, "\u202f", 3); /* U+202F in UTF-8 */
+      k += 3;
+    }
+    out[k++] = digits[i];
+  }
+  out[k] = 0;
   return arena_strdup(a, out);
 }
 

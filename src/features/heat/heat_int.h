@@ -47,6 +47,18 @@ int heat_sees_all(req *r);
 
 /* French date "12/03/2026 14:05" in the arena. */
 const char *heat_date(arena *a, int64_t t);
+/* "12 345": thousands separated by a narrow no-break space, in the arena. */
+const char *heat_fmt_int(arena *a, int64_t n);
+
+/* The SVG map of one network's surroundings, its trace highlighted (arena;
+** map_pages.c), or NULL when it has no trace (or on error, logged). */
+const char *heat_network_svg(req *r, const char *sncu);
+
+/* Counts one eligibility test for /stats (stats_pages.c): in memory, added
+** to the heat_test_counts table at most a minute later. source: "page",
+** "api" or "bulk". Never fails (a failed write keeps the counts for the
+** next try). */
+void heat_test_count(heat_level level, const char *source);
 
 /* Handlers. */
 void networks_page(req *r);
@@ -60,5 +72,12 @@ void request_post(req *r);
 void requests_page(req *r);
 void request_page(req *r);
 void request_status_post(req *r);
+void map_page(req *r);
+void map_api(req *r);
+void stats_page(req *r);
+void stats_csv(req *r);
+void compare_page(req *r);
+void params_page(req *r);
+void params_post(req *r);
 
 #endif

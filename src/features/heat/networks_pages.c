@@ -346,6 +346,8 @@ static int network_load(req *r, int64_t id, form *f, json_t *d) {
   if (!db_is_null(s, 10)) json_object_set_new(n, "enrr", json_string(arena_printf(r->a, "%.1f", db_double(s, 10))));
   json_object_set_new(n, "year", json_string(db_text(s, 11)));
   json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 0)) > 0));
+  const char *svg = heat_network_svg(r, db_text(s, 0));
+  if (svg) json_object_set_new(n, "svg", json_string(svg));
   json_object_set_new(d, "n", n);
   if (f) {
     form_set(f, "nom", db_text(s, 1));
