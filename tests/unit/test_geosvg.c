@@ -390,4 +390,11 @@ Test(geosvg_layer, real_networks_and_communes, .init = setup, .fini = teardown) 
   cr_assert_geq(nin, 1);
   cr_assert_eq(in[0], id);
   cr_assert_eq(geo_feature_point(999999, &x, &y), -1);
+
+  /* A feature's box lies within its layer's extent and holds its label point. */
+  double fb[4];
+  cr_assert_eq(geo_feature_box(id, fb), 0);
+  cr_assert(fb[0] >= box[0] - 1 && fb[2] <= box[2] + 1 && fb[1] >= box[1] - 1 && fb[3] <= box[3] + 1);
+  cr_assert(x >= fb[0] && x <= fb[2] && y >= fb[1] && y <= fb[3]);
+  cr_assert_eq(geo_feature_box(999999, fb), -1);
 }

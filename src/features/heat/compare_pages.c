@@ -33,6 +33,8 @@
 #define PARAMS_MAX 2000         /* parameter rows read at once (5 modes, years of history) */
 #define SOURCE_MAX 500          /* characters of a row's source note */
 
+static const char *fmt_fixed(req *r, int64_t v, int scale, int keep);
+
 static void today(char out[11]) {
   time_t t = time(NULL);
   struct tm tm;
@@ -40,15 +42,18 @@ static void today(char out[11]) {
   strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-/* "11000" cents/MWh → "0,11" €/kWh; value / 10^scale with at most `scale`
+/* "11000" cents/MWh → "0,11" €/kWh: value / 10^scale with `scale`
 ** decimals, trailing zeros dropped, decimal comma. */
-static const char *fmt_scaled(req *r, int64_t v, int scale) {
+static const char *fmt_scaled(req *r, int64_t v, int scale) { return fmt_fixed(r, v, scale, 0); }
+
+/* The same keeping at least `keep` decimals ("0,030" for a DPE factor). */
+static const char *fmt_fixed(req *r, int64_t v, int scale, int keep) {
   int64_t div = 1;
   for (int i = 0; i < scale; i++) div *= 10;
   char frac[24];
   snprintf(frac, sizeof frac, "%0*lld", scale, (long long)(v % div));
   size_t n = strlen(frac);
-  while (n && frac[n - 1] == '0') frac[--n] = 0;
+  while (n > (size_t)keep && frac[n - 1] == '0') frac[--n] = 0;
   return n ? arena_printf(r->a, "%lld,%s", (long long)(v / div), frac) : arena_printf(r->a, "%lld", (long long)(v / div));
 }
 
@@ -172,7 +177,7 @@ static int compare_into(req *r, json_t *d, int64_t need_kwh, json_t *net) {
     json_object_set_new(line, "co2", json_string(heat_fmt_int(r->a, c.co2_kg)));
     json_object_set_new(line, "price", json_string(fmt_scaled(r, p->price_cents_mwh, 5)));
     json_object_set_new(line, "efficiency", json_string(fmt_scaled(r, p->efficiency_bp, 2)));
-    json_object_set_new(line, "factor", json_string(fmt_scaled(r, own >= 0 ? (int64_t)(own + 0.5) : p->co2_g_kwh, 3)));
+    json_object_set_new(line, "factor", json_string(fmt_fixed(r, own >= 0 ? (int64_t)(own + 0.5) : p->co2_g_kwh, 3, 3)));
     json_object_set_new(line, "since", json_string(p->valid_from));
     json_array_append_new(lines, line);
     json_array_append_new(sources, json_pack("{s:s, s:s, s:s}", "label", heat_mode_label((heat_mode)m), "since",
@@ -316,7 +321,7 @@ static void params_render(req *r, int status, form *f) {
     const heat_cost_param *now = heat_param_pick(rows, n, p->mode, day);
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)ids[i], "mode",
                           heat_mode_label(p->mode), "since", p->valid_from, "price", fmt_scaled(r, p->price_cents_mwh, 5),
-                          "efficiency", fmt_scaled(r, p->efficiency_bp, 2), "factor", fmt_scaled(r, p->co2_g_kwh, 3),
+                          "efficiency", fmt_scaled(r, p->efficiency_bp, 2), "factor", fmt_fixed(r, p->co2_g_kwh, 3, 3),
                           "source", notes[i]);
     if (now == p) json_object_set_new(o, "current", json_true());
     else if (strcmp(p->valid_from, day) > 0) json_object_set_new(o, "future", json_true());
