@@ -215,19 +215,25 @@ static int in_box(const geosvg *g, double x, double y) {
   return x >= g->box[0] && x <= g->box[2] && y >= g->box[1] && y <= g->box[3];
 }
 
-static void circle_el(geosvg *g, double x, double y, double r, const char *zClass, const char *zTitle) {
-  double px, py;
-  geosvg_px(g, x, y, &px, &py);
-  buf_printf(&g->out, "<circle cx=\"%ld\" cy=\"%ld\" r=\"%g\"", lround(px), lround(py), round(r * 10) / 10);
+/* Ends an element whose attributes are written: its class, then either a
+** tooltip child and the closing tag, or "/>". Counts it as drawn. */
+static void el_end(geosvg *g, const char *zTag, const char *zClass, const char *zTitle) {
   attr(&g->out, "class", zClass);
   if (zTitle && *zTitle) {
     buf_putc(&g->out, '>');
     title_el(&g->out, zTitle);
-    buf_puts(&g->out, "</circle>");
+    buf_printf(&g->out, "</%s>", zTag);
   } else {
     buf_puts(&g->out, "/>");
   }
   g->nDrawn++;
+}
+
+static void circle_el(geosvg *g, double x, double y, double r, const char *zClass, const char *zTitle) {
+  double px, py;
+  geosvg_px(g, x, y, &px, &py);
+  buf_printf(&g->out, "<circle cx=\"%ld\" cy=\"%ld\" r=\"%g\"", lround(px), lround(py), round(r * 10) / 10);
+  el_end(g, "circle", zClass, zTitle);
 }
 
 static int points_draw(geosvg *g, const geo_shape *s, const char *zClass, const char *zTitle) {
@@ -282,15 +288,7 @@ int geosvg_shape(geosvg *g, const geo_shape *s, const char *zClass, const char *
   }
   buf_putc(&g->out, '"');
   if (poly) buf_puts(&g->out, " fill-rule=\"evenodd\"");
-  attr(&g->out, "class", zClass);
-  if (zTitle && *zTitle) {
-    buf_putc(&g->out, '>');
-    title_el(&g->out, zTitle);
-    buf_puts(&g->out, "</path>");
-  } else {
-    buf_puts(&g->out, "/>");
-  }
-  g->nDrawn++;
+  el_end(g, "path", zClass, zTitle);
   return 1;
 }
 

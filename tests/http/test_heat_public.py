@@ -318,6 +318,21 @@ def test_tests_are_counted_by_page_and_api(srv):
     assert len(month) == 1 and int(month[0]["tests"]) == total + 4
 
 
+def test_counts_kept_in_memory_are_written_at_exit(srv):
+    s = harness.Server()
+    try:
+        c = s.client()
+        for _ in range(3):
+            assert c.get("/api/v1/eligibility?lat=48.85&lon=2.35").status == 200
+        assert s.sql1("SELECT sum(n) FROM heat_test_counts") == 1  # the first at once, then once a minute
+        s.proc.terminate()
+        assert s.proc.wait(10) == 0
+        # No communes layer in this server: a point in Paris has no network near it.
+        assert s.sql("SELECT source, level, n FROM heat_test_counts") == [("api", "aucun", 3)]
+    finally:
+        s.stop()
+
+
 def test_conversion_to_realise(srv):
     c = as_(srv, "territory_admin")
     rid = srv.sql1("SELECT id FROM heat_requests WHERE email=?", REQUESTS[0][1])

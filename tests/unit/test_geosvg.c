@@ -38,6 +38,27 @@ static geo_shape shape1(int kind, const double *xy, int n, int *len, unsigned ch
   return s;
 }
 
+/* A polygon of two closed rings of 5 points each (xy: 20 numbers): an
+** exterior ring and one hole. */
+static geo_shape polygon_with_hole(const double *xy, int *len, unsigned char *outer) {
+  geo_shape s;
+  memset(&s, 0, sizeof s);
+  s.kind = GEO_POLYGON;
+  s.nPart = 2;
+  len[0] = len[1] = 5;
+  outer[0] = 1;
+  outer[1] = 0;
+  s.aPartLen = len;
+  s.aOuter = outer;
+  s.aXY = xy;
+  geosvg_box_empty(s.box);
+  for (int i = 0; i < 5; i++) {
+    double b[4] = {xy[2 * i], xy[2 * i + 1], xy[2 * i], xy[2 * i + 1]};
+    geosvg_box_union(s.box, b);
+  }
+  return s;
+}
+
 /* The drawing of box [0,1000]² at 100 units wide: 10 m per unit. */
 static void begin100(geosvg *g) {
   double box[4] = {0, 0, 1000, 1000};
@@ -117,17 +138,9 @@ Test(geosvg, polygon_with_hole_is_closed_and_evenodd) {
   /* Outer square 100..900, hole 400..600, both closed rings. */
   double xy[] = {100, 100, 900, 100, 900, 900, 100, 900, 100, 100,
                  400, 400, 400, 600, 600, 600, 600, 400, 400, 400};
-  int len[2] = {5, 5};
-  unsigned char outer[2] = {1, 0};
-  geo_shape s;
-  memset(&s, 0, sizeof s);
-  s.kind = GEO_POLYGON;
-  s.nPart = 2;
-  s.aPartLen = len;
-  s.aOuter = outer;
-  s.aXY = xy;
-  double b[4] = {100, 100, 900, 900};
-  memcpy(s.box, b, sizeof b);
+  int len[2];
+  unsigned char outer[2];
+  geo_shape s = polygon_with_hole(xy, len, outer);
   cr_assert_eq(geosvg_shape(&g, &s, "zone", "Zone <1701C>"), 1);
   char *z = geosvg_end(&g);
   cr_assert(strstr(z, "d=\"M10 90l80 0 0-80-80 0zM40 60l0-20 20 0 0 20z\""), "%s", z);
@@ -141,17 +154,9 @@ Test(geosvg, sub_unit_ring_is_dropped_with_its_holes) {
   /* A 3 m square (0.3 units) and its hole: nothing visible. */
   double xy[] = {500, 500, 503, 500, 503, 503, 500, 503, 500, 500,
                  501, 501, 501, 502, 502, 502, 502, 501, 501, 501};
-  int len[2] = {5, 5};
-  unsigned char outer[2] = {1, 0};
-  geo_shape s;
-  memset(&s, 0, sizeof s);
-  s.kind = GEO_POLYGON;
-  s.nPart = 2;
-  s.aPartLen = len;
-  s.aOuter = outer;
-  s.aXY = xy;
-  double b[4] = {500, 500, 503, 503};
-  memcpy(s.box, b, sizeof b);
+  int len[2];
+  unsigned char outer[2];
+  geo_shape s = polygon_with_hole(xy, len, outer);
   cr_assert_eq(geosvg_shape(&g, &s, "zone", "t"), 0);
   cr_assert_eq(g.nDrawn, 0);
   char *z = geosvg_end(&g);

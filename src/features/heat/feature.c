@@ -13,6 +13,7 @@
 */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -125,10 +126,14 @@ static void seed(void) {
   buf_free(&b);
 }
 
+/* The eligibility tests counted in memory are written when the process
+** exits normally (serve returns from main after SIGTERM or SIGINT). */
+static void init(void) { atexit(heat_test_flush); }
+
 const struct feature feature_heat = {
     .name = "heat",
     .routes = routes,
     .grants = grants,
-    .init = NULL,
+    .init = init,
     .seed = seed,
 };

@@ -59,6 +59,9 @@ const char *heat_network_svg(req *r, const char *sncu);
 ** "api" or "bulk". Never fails (a failed write keeps the counts for the
 ** next try). */
 void heat_test_count(heat_level level, const char *source);
+/* Writes the counts not written yet (at exit: the feature's init registers
+** it with atexit). */
+void heat_test_flush(void);
 
 /* Handlers. */
 void networks_page(req *r);

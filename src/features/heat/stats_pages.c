@@ -10,10 +10,11 @@
 ** measures, nor make a test wait behind a long import holding the write
 ** lock: the counts are kept in memory (a mutex and a small array) and
 ** written at most once a minute, by the test that finds the last write a
-** minute old, and at once when the day changes. A failed write keeps its
-** counts for the next one; a process that stops loses at most a minute of
-** counts. /stats adds the counts not yet written, so it is exact at any
-** moment for this process.
+** minute old, at once when the day changes, and when the process exits
+** (heat_test_flush, registered with atexit by the feature's init). A failed
+** write keeps its counts for the next one; a process that is killed loses
+** at most a minute of counts. /stats adds the counts not yet written, so it
+** is exact at any moment for this process.
 **
 ** The tables. Each is built once per request as data shared by the page
 ** (French labels, French number formats, a bar chart) and the CSV (stable
@@ -119,6 +120,16 @@ void heat_test_count(heat_level level, const char *source) {
       for (int l = 0; l < NLEVELS; l++) g_pending.n[s][l] += out.n[s][l];
   pthread_mutex_unlock(&g_mu);
   if (!same) log_error("heat", "eligibility test counts of %s lost: the database did not take them", out.day);
+}
+
+void heat_test_flush(void) {
+  counts out;
+  pthread_mutex_lock(&g_mu);
+  out = g_pending;
+  memset(g_pending.n, 0, sizeof g_pending.n);
+  pthread_mutex_unlock(&g_mu);
+  if (counts_any(&out) && (db_in_transaction() || counts_write(&out) != 0))
+    log_error("heat", "eligibility test counts of %s lost at exit: the database did not take them", out.day);
 }
 
 /* ------------------------------------------------------------- figures */
