@@ -88,10 +88,6 @@ static int params_load(req *r, heat_cost_param *rows, const char **notes, int64_
   return rc == DB_ROW || rc == DB_DONE ? n : -1;
 }
 
-static void db_failed(req *r) {
-  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-}
-
 /* ------------------------------------------------------------- comparator */
 
 static const char *const compare_fields[] = {"type", "surface", "besoin", "reseau", NULL};
@@ -243,7 +239,7 @@ void compare_page(req *r) {
       }
       if (compare_into(r, d, need, net) != 0) {
         json_decref(d);
-        db_failed(r);
+        heat_db_failed(r);
         return;
       }
     }
@@ -308,7 +304,7 @@ static void params_render(req *r, int status, form *f) {
   int64_t *ids = arena_alloc(r->a, PARAMS_MAX * sizeof *ids);
   int n = params_load(r, rows, notes, ids, PARAMS_MAX);
   if (n < 0) {
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   char day[11];
@@ -374,7 +370,7 @@ void params_post(req *r) {
     return;
   }
   if (db_begin_write() != 0) {
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   int rc = 0;
@@ -394,7 +390,7 @@ void params_post(req *r) {
       params_render(r, 422, &f);
       return;
     }
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   res_flash(r, _("Les nouvelles valeurs sont enregistrées."));
