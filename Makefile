@@ -19,6 +19,11 @@ FEAT_NAMES := $(notdir $(patsubst %/,%,$(FEAT_DIRS)))
 FEAT_SRC := $(wildcard src/features/*/*.c)
 EMBED    := $(sort $(wildcard src/core/templates/*.html src/core/migrations/*.sql \
             src/features/*/templates/*.html src/features/*/migrations/*.sql assets/*))
+# Front-end libraries from npm (package.json), embedded as NAME=PATH and
+# served under /static/vendor/: never committed. Missing: tools/deps.sh.
+VENDOR   := assets/vendor/leaflet.js=node_modules/leaflet/dist/leaflet.js \
+            assets/vendor/leaflet.css=node_modules/leaflet/dist/leaflet.css
+VENDOR_SRC := $(foreach v,$(VENDOR),$(word 2,$(subst =, ,$(v))))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(CORE_SRC) $(FEAT_SRC)) \
             $(BUILD)/gen_assets.o $(BUILD)/gen_features.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -48,8 +53,11 @@ $(BUILD)/embed: tools/embed.c
 	@mkdir -p $(BUILD)
 	$(CC) -O1 -o $@ $<
 
-$(BUILD)/gen_assets.c: $(BUILD)/embed $(EMBED)
-	$(BUILD)/embed $@ src $(EMBED)
+$(BUILD)/gen_assets.c: $(BUILD)/embed $(EMBED) $(VENDOR_SRC)
+	$(BUILD)/embed $@ src $(EMBED) $(VENDOR)
+
+$(VENDOR_SRC):
+	sh tools/deps.sh
 
 $(BUILD)/gen_features.c: Makefile $(wildcard src/features/*/feature.c)
 	@mkdir -p $(BUILD)

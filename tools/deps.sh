@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh — installs what Guichet needs on Debian 12, or checks it (--check).
 # The Debian packages build and test the server; the npm packages (see
-# package.json) give the common-password list and the browser test driver.
+# package.json) give the common-password list, the browser test driver and
+# Leaflet (embedded in the binary for the interactive maps).
 set -e
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,8 @@ done
 command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
 
 if [ "$1" = "--check" ]; then
-  [ -z "$missing" ] && [ -d node_modules/playwright-core ] && [ -d node_modules/@zxcvbn-ts/language-common ] && exit 0
+  [ -z "$missing" ] && [ -d node_modules/playwright-core ] && [ -d node_modules/@zxcvbn-ts/language-common ] \
+    && [ -f node_modules/leaflet/dist/leaflet.js ] && exit 0
   exit 1
 fi
 
@@ -30,7 +32,8 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
 fi
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@zxcvbn-ts/language-common ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@zxcvbn-ts/language-common ] \
+  || [ ! -f node_modules/leaflet/dist/leaflet.js ]; then
   echo "deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

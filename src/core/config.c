@@ -55,6 +55,11 @@ static ckey g_keys[] = {
     {"passwords_file", "build/common-passwords.txt", 0},
     {"seed", "1", 0},                  /* 1: seed demo accounts into an empty db */
     {"secure_cookies", "auto", 0},     /* auto: Secure when base_url is https */
+    /* Background of the interactive maps: a tile URL template ({s} {z} {x}
+    ** {y}); "" = no tiles, vector layers only. Its host joins the CSP's
+    ** img-src (http.c). */
+    {"map_tiles_url", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", 0},
+    {"map_tiles_attribution", "© les contributeurs d’OpenStreetMap", 0}, /* credit shown on the map */
 };
 
 /* A feature's key: its value slot and its declaration. */

@@ -74,6 +74,8 @@
 #define MSG_ID_MAX 60                 /* bytes of an identifier quoted in a message */
 
 enum { GK_POINT = 1, GK_LINE = 2, GK_POLYGON = 3 };
+_Static_assert((int)GK_POINT == (int)GEO_POINT && (int)GK_LINE == (int)GEO_LINE && (int)GK_POLYGON == (int)GEO_POLYGON,
+               "geo_shape.kind is the stored kind");
 static const char *const kind_name[] = {"", "point", "line", "polygon"};
 
 /* ------------------------------------------------------------ per thread */
@@ -113,6 +115,7 @@ typedef struct gthread {
   cand *aCand;                     /* query scratch */
   size_t nCandAlloc;               /* its capacity */
   int busy;                        /* in a query: a filter may not query again */
+  int walking;                     /* in geo_layer_each: its callback may not walk again */
   int txDirty;                     /* changed layers in the caller's open transaction */
   char zErr[256];                  /* GEOS's last error message */
 } gthread;
@@ -1552,6 +1555,157 @@ json_t *geo_feature_props(int64_t id) {
 int64_t geo_feature_find(const char *layer, const char *ext_id) {
   return db_get_int(0, "SELECT min(id) FROM geo_features WHERE layer = ? AND ext_id = ?", "tt",
                     layer, ext_id);
+}
+
+/* ------------------------------------------------------------ whole features */
+
+/* The coordinates of one shape being read, grown as needed and reused from
+** one feature to the next of a walk. */
+typedef struct shapebuf {
+  double *aXY;             /* x, y pairs */
+  size_t nXY, nXYAlloc;    /* coordinates used / allocated */
+  int *aLen;               /* per part: coordinates */
+  unsigned char *aOuter;   /* per part: exterior ring */
+  int nPart, nPartAlloc;   /* parts used / allocated */
+} shapebuf;
+
+static void sb_part(shapebuf *b, int outer) {
+  if (b->nPart == b->nPartAlloc) {
+    b->nPartAlloc = b->nPartAlloc ? b->nPartAlloc * 2 : 16;
+    b->aLen = xrealloc(b->aLen, (size_t)b->nPartAlloc * sizeof(int));
+    b->aOuter = xrealloc(b->aOuter, (size_t)b->nPartAlloc);
+  }
+  b->aLen[b->nPart] = 0;
+  b->aOuter[b->nPart] = (unsigned char)outer;
+  b->nPart++;
+}
+
+static void sb_coords(gthread *t, shapebuf *b, const GEOSCoordSequence *cs) {
+  unsigned n = 0;
+  if (!cs || !GEOSCoordSeq_getSize_r(t->h, cs, &n)) return;
+  if (b->nXY + n > b->nXYAlloc) {
+    while (b->nXY + n > b->nXYAlloc) b->nXYAlloc = b->nXYAlloc ? b->nXYAlloc * 2 : 1024;
+    b->aXY = xrealloc(b->aXY, b->nXYAlloc * 2 * sizeof(double));
+  }
+  for (unsigned i = 0; i < n; i++) {
+    GEOSCoordSeq_getXY_r(t->h, cs, i, &b->aXY[2 * b->nXY], &b->aXY[2 * b->nXY + 1]);
+    b->nXY++;
+  }
+  b->aLen[b->nPart - 1] += (int)n;
+}
+
+/* Appends the parts of g (any of the six simple and multi types). */
+static void sb_geom(gthread *t, shapebuf *b, const GEOSGeometry *g) {
+  switch (GEOSGeomTypeId_r(t->h, g)) {
+    case GEOS_POINT:
+    case GEOS_LINESTRING:
+    case GEOS_LINEARRING:
+      if (GEOSisEmpty_r(t->h, g) == 1) return;
+      sb_part(b, 0);
+      sb_coords(t, b, GEOSGeom_getCoordSeq_r(t->h, g));
+      break;
+    case GEOS_POLYGON: {
+      if (GEOSisEmpty_r(t->h, g) == 1) return;
+      sb_part(b, 1);
+      sb_coords(t, b, GEOSGeom_getCoordSeq_r(t->h, GEOSGetExteriorRing_r(t->h, g)));
+      int nh = GEOSGetNumInteriorRings_r(t->h, g);
+      for (int i = 0; i < nh; i++) {
+        sb_part(b, 0);
+        sb_coords(t, b, GEOSGeom_getCoordSeq_r(t->h, GEOSGetInteriorRingN_r(t->h, g, i)));
+      }
+      break;
+    }
+    default: {
+      int n = GEOSGetNumGeometries_r(t->h, g);
+      for (int i = 0; i < n; i++) sb_geom(t, b, GEOSGetGeometryN_r(t->h, g, i));
+    }
+  }
+}
+
+long geo_layer_each(const char *layer, const double *box, geo_shape_fn fn, void *arg) {
+  if (!layer || !fn) return -1;
+  gthread *t = gt();
+  assert(!t->walking && "a geo_layer_each callback must not walk a layer again");
+  db_stmt *s = box ? db_query("SELECT f.id, f.ext_id, f.geom, f.kind FROM geo_rtree r JOIN geo_features f"
+                              " ON f.id = r.id WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ?"
+                              " AND r.maxy >= ? AND f.layer = ? ORDER BY f.id",
+                              "ddddt", box[2], box[0], box[3], box[1], layer)
+                   : db_query("SELECT id, ext_id, geom, kind FROM geo_features WHERE layer = ? ORDER BY id",
+                              "t", layer);
+  t->walking = 1;
+  shapebuf b = {0};
+  long n = 0;
+  int rc, err = 0;
+  while ((rc = db_step(s)) == DB_ROW) {
+    size_t nwkb;
+    const unsigned char *wkb = db_blob(s, 2, &nwkb);
+    GEOSGeometry *g = wkb ? GEOSWKBReader_read_r(t->h, t->wkbr, wkb, nwkb) : NULL;
+    if (!g) {
+      log_error("geo", "feature %lld: unreadable WKB: %s", (long long)db_int(s, 0), t->zErr);
+      err = 1;
+      break;
+    }
+    b.nXY = 0;
+    b.nPart = 0;
+    sb_geom(t, &b, g);
+    geo_shape sh;
+    memset(&sh, 0, sizeof sh);
+    sh.id = db_int(s, 0);
+    sh.ext_id = db_text(s, 1);
+    sh.kind = GEO_POINT;
+    for (int k = GK_POINT; k <= GK_POLYGON; k++)
+      if (str_eq(db_text(s, 3), kind_name[k])) sh.kind = k;
+    GEOSGeom_getXMin_r(t->h, g, &sh.box[0]);
+    GEOSGeom_getYMin_r(t->h, g, &sh.box[1]);
+    GEOSGeom_getXMax_r(t->h, g, &sh.box[2]);
+    GEOSGeom_getYMax_r(t->h, g, &sh.box[3]);
+    GEOSGeom_destroy_r(t->h, g);
+    if (!b.nPart) continue; /* empty geometries never get in; be safe */
+    sh.nPart = b.nPart;
+    sh.aPartLen = b.aLen;
+    sh.aOuter = b.aOuter;
+    sh.aXY = b.aXY;
+    n++;
+    if (fn(arg, &sh)) break;
+  }
+  db_done(s);
+  t->walking = 0;
+  free(b.aXY);
+  free(b.aLen);
+  free(b.aOuter);
+  return err || rc == DB_ERROR ? -1 : n;
+}
+
+int geo_layer_extent(const char *layer, double box[4]) {
+  db_stmt *s = db_query("SELECT count(*), min(r.minx), min(r.miny), max(r.maxx), max(r.maxy)"
+                        " FROM geo_features f JOIN geo_rtree r ON r.id = f.id WHERE f.layer = ?",
+                        "t", layer);
+  int rc = db_step(s), found = -1;
+  if (rc == DB_ROW) {
+    found = db_int(s, 0) > 0;
+    for (int i = 0; found && i < 4; i++) box[i] = db_double(s, i + 1);
+  }
+  db_done(s);
+  return found;
+}
+
+int geo_feature_box(int64_t id, double box[4]) {
+  db_stmt *s = db_query("SELECT minx, miny, maxx, maxy FROM geo_rtree WHERE id = ?", "i", id);
+  int rc = db_step(s) == DB_ROW ? 0 : -1;
+  for (int i = 0; rc == 0 && i < 4; i++) box[i] = db_double(s, i);
+  db_done(s);
+  return rc;
+}
+
+int geo_feature_point(int64_t id, double *x, double *y) {
+  gthread *t = gt();
+  assert(!t->busy && "a geo_nearest filter must not query the geo core");
+  cache_check(t);
+  gent *e = cache_get(t, id);
+  GEOSGeometry *p = e ? GEOSPointOnSurface_r(t->h, e->g) : NULL;
+  int rc = p && GEOSGeomGetX_r(t->h, p, x) && GEOSGeomGetY_r(t->h, p, y) ? 0 : -1;
+  if (p) GEOSGeom_destroy_r(t->h, p);
+  return rc;
 }
 
 /* ------------------------------------------------------------ CLI */

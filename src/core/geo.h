@@ -139,6 +139,50 @@ json_t *geo_feature_props(int64_t id);
 ** (the smallest, if the source repeats an identifier). */
 int64_t geo_feature_find(const char *layer, const char *ext_id);
 
+/* ---- Reading whole features (maps, exports) ------------------------------ */
+
+enum { GEO_POINT = 1, GEO_LINE = 2, GEO_POLYGON = 3 }; /* geo_shape.kind */
+
+/* A feature's geometry as plain Lambert-93 coordinates, for drawing and
+** exporting. A geometry is a list of parts: a point (one coordinate), a
+** line, or a polygon ring (closed: first == last). For polygons, aOuter[i]
+** is 1 on an exterior ring, which starts a new polygon; the holes of that
+** polygon follow it with aOuter 0. Multi-geometries are their parts in
+** order. Everything is owned by geo_layer_each and valid during the call. */
+typedef struct geo_shape {
+  int64_t id;                  /* geo_features.id */
+  const char *ext_id;          /* the source's identifier, NULL if none */
+  int kind;                    /* GEO_POINT, GEO_LINE or GEO_POLYGON */
+  int nPart;                   /* parts below (≥ 1) */
+  const int *aPartLen;         /* coordinates of each part */
+  const unsigned char *aOuter; /* per part: 1 for a polygon's exterior ring, else 0 */
+  const double *aXY;           /* x, y of every coordinate, part after part */
+  double box[4];               /* its bounding box: minx, miny, maxx, maxy */
+} geo_shape;
+
+/* Called once per feature; nonzero stops the walk. */
+typedef int (*geo_shape_fn)(void *arg, const geo_shape *s);
+
+/* Calls fn for each feature of `layer` whose bounding box meets box
+** (minx, miny, maxx, maxy; NULL: every feature), in id order. fn may call
+** any geo function except geo_layer_each (asserted). Returns the number of
+** features passed to fn, or -1 on a database or GEOS error (logged). Costs
+** one WKB parse per feature; the geometry cache is left alone. */
+long geo_layer_each(const char *layer, const double *box, geo_shape_fn fn, void *arg);
+
+/* The bounding box of the features of `layer` (minx, miny, maxx, maxy):
+** 1 and box filled, 0 when the layer is empty, -1 on error. */
+int geo_layer_extent(const char *layer, double box[4]);
+
+/* The feature's bounding box (minx, miny, maxx, maxy): 0, or -1 if there is
+** no such feature. */
+int geo_feature_box(int64_t id, double box[4]);
+
+/* A point guaranteed to lie on the feature (GEOS's point on surface: inside
+** a polygon, on a line), where a label or a symbol can go. 0, or -1 if there
+** is no such feature. */
+int geo_feature_point(int64_t id, double *x, double *y);
+
 /* ---- Threads and cache --------------------------------------------------- */
 
 /* Frees this thread's GEOS/PROJ contexts and geometry cache now (they are

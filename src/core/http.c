@@ -26,6 +26,7 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -100,6 +101,8 @@ static int g_access_log;                /* write the access log */
 static atomic_ullong g_reqseq;          /* request counter for ids */
 static uint64_t g_reqbase;              /* random base for ids */
 static char g_base_url[300];            /* see http_base_url */
+static char g_tiles[512];               /* map_tiles_url if its origin is in the CSP, else "" */
+static char g_img_src[200];             /* " https://host" the CSP's img-src adds for tiles, or "" */
 
 /* ------------------------------------------------------------ statics */
 
@@ -853,13 +856,53 @@ static void request_body(rctx *c, const char *data, size_t size) {
   }
 }
 
+/* The CSP source of a map tile URL template: its scheme and host
+** ("https://tile.openstreetmap.org"; a leading "{s}." subdomain becomes
+** "*."). 0 and out set; -1 when the URL is not http(s) or its host holds
+** anything but letters, digits, '.', '-' and a ':' port: nothing from the
+** configuration can then break out of the header. */
+static int csp_source_of(const char *url, char *out, size_t n) {
+  const char *host = str_startswith(url, "https://") ? url + 8 : str_startswith(url, "http://") ? url + 7 : NULL;
+  if (!host) return -1;
+  buf b = {0};
+  buf_append(&b, url, (size_t)(host - url));
+  if (str_startswith(host, "{s}.")) {
+    buf_puts(&b, "*.");
+    host += 4;
+  }
+  size_t k = strcspn(host, "/");
+  int ok = k > 0;
+  for (size_t i = 0; i < k && ok; i++) ok = isalnum((unsigned char)host[i]) || strchr(".-:", host[i]);
+  buf_append(&b, host, k);
+  ok = ok && b.n < n;
+  if (ok) snprintf(out, n, "%s", buf_str(&b));
+  buf_free(&b);
+  return ok ? 0 : -1;
+}
+
+/* Reads map_tiles_url once the configuration is loaded (http_start). */
+static void tiles_init(void) {
+  const char *url = config_str("map_tiles_url");
+  char src[sizeof g_img_src - 1];
+  g_tiles[0] = g_img_src[0] = 0;
+  if (!*url) return;
+  if (strlen(url) >= sizeof g_tiles || csp_source_of(url, src, sizeof src) != 0) {
+    log_error("http", "map_tiles_url ignored (http(s)://host/…{z}/{x}/{y}… expected): %s", url);
+    return;
+  }
+  snprintf(g_tiles, sizeof g_tiles, "%s", url);
+  snprintf(g_img_src, sizeof g_img_src, " %s", src);
+}
+
+const char *http_map_tiles(void) { return g_tiles; }
+
 static void add_security_headers(req *r, struct MHD_Response *resp) {
-  char csp[300];
+  char csp[512];
   snprintf(csp, sizeof csp,
            "default-src 'self'; script-src 'self' 'nonce-%s'; style-src 'self'; "
-           "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+           "img-src 'self' data:%s; object-src 'none'; base-uri 'none'; form-action 'self'; "
            "frame-ancestors 'none'",
-           r->nonce);
+           r->nonce, g_img_src);
   MHD_add_response_header(resp, "Content-Security-Policy", csp);
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "X-Frame-Options", "DENY");
@@ -1138,6 +1181,7 @@ int http_start(const http_opts *o, int *bound) {
   const char *sec = config_str("secure_cookies");
   g_secure = !strcmp(sec, "1") || (!strcmp(sec, "auto") && str_startswith(base, "https://"));
   g_access_log = (int)config_int("access_log");
+  tiles_init();
   randombytes_buf(&g_reqbase, sizeof g_reqbase);
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof sa);

@@ -153,6 +153,10 @@ int http_start(const http_opts *o, int *bound);
 ** written, "" when unset: mails written there have relative links. */
 const char *http_base_url(void);
 void http_stop(void);
+/* The background tiles of interactive maps: config map_tiles_url when its
+** host could be added to the CSP's img-src (then it is), else "" (no
+** tiles: the maps show their vector layers alone). Set by http_start. */
+const char *http_map_tiles(void);
 
 /* Registers every feature's routes (and core's own). Call once before
 ** http_start. Aborts on a malformed route table (duplicate, bad pattern). */

@@ -112,6 +112,7 @@ function serverEnv() {
     GUICHET_PASSWORDS_FILE: PASSWORDS,
     GUICHET_THREADS: '2',
     GUICHET_CONFIG: path.join(dataDir, 'none.conf'),
+    GUICHET_MAP_TILES_URL: '', // offline: no background tiles, the maps' vector layers only
   };
 }
 

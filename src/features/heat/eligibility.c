@@ -255,6 +255,7 @@ void eligibility_api(req *r) {
     res_error(r, 500, _("Le test d’éligibilité n’a pas pu être fait : réessayez dans un instant."));
     return;
   }
+  heat_test_count(a.level, "api");
   json_t *o = answer_json(&a);
   json_object_set_new(o, "address", addr);
   json_object_set_new(o, "lon", json_real(lon));
@@ -365,6 +366,7 @@ void eligibility_page(req *r) {
         res_error(r, 500, _("Le test d’éligibilité n’a pas pu être fait : réessayez dans un instant."));
         return;
       }
+      heat_test_count(a.level, "page");
       if (a.level != HEAT_OUTSIDE) json_object_set_new(d, "show_form", json_true());
     }
   }

@@ -2,7 +2,9 @@
 ** feature.c — the heat-network service (issue #4, after France Chaleur
 ** Urbaine): network traces and figures for administrators, the public
 ** eligibility test by address (page and /api/v1), contact requests routed
-** to the network's operator, and the operators' pipeline.
+** to the network's operator, and the operators' pipeline; the public map,
+** the public statistics and the cost and CO2 comparator with its dated
+** parameters.
 **
 ** Capabilities: "heat.admin" (territory administrators: networks, and every
 ** request) and "heat.operate" (operators: the requests of their networks;
@@ -12,10 +14,14 @@
 **
 ** Files: eligibility.c (test and contact requests), networks_pages.c
 ** (admin), requests_list.c (operators' table and exports), operator_pages.c
-** (one request: status, e-mails), api.c (CRM API), reminders.c (job).
+** (one request: status, e-mails), api.c (CRM API), reminders.c (job),
+** map_pages.c (public map, GeoJSON, admin network map), stats_pages.c
+** (/stats, CSV, test counter), compare_pages.c (cost and CO2 comparator,
+** its dated parameters).
 */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/auth.h"
@@ -35,11 +41,18 @@ static const struct route routes[] = {
     {"GET", "/admin/reseaux", "heat.admin", 0, 0, networks_page},
     {"POST", "/admin/reseaux/import", "heat.admin", R_UPLOAD, HEAT_IMPORT_BODY, networks_import_post},
     {"POST", "/admin/reseaux/chiffres", "heat.admin", R_UPLOAD, HEAT_IMPORT_BODY, networks_figures_post},
+    {"GET", "/admin/reseaux/parametres", "heat.admin", 0, 0, params_page}, /* before :id */
+    {"POST", "/admin/reseaux/parametres", "heat.admin", 0, HEAT_FORM_BODY, params_post},
     {"GET", "/admin/reseaux/:id", "heat.admin", 0, 0, network_page},
     {"POST", "/admin/reseaux/:id", "heat.admin", 0, HEAT_FORM_BODY, network_post},
     {"GET", "/eligibilite", CAP_PUBLIC, 0, 0, eligibility_page},
     {"POST", "/eligibilite/demande", CAP_PUBLIC, 0, HEAT_FORM_BODY, request_post},
     {"GET", "/api/v1/eligibility", CAP_PUBLIC, R_API, 0, eligibility_api},
+    {"GET", "/eligibilite/comparateur", CAP_PUBLIC, 0, 0, compare_page},
+    {"GET", "/carte", CAP_PUBLIC, 0, 0, map_page},
+    {"GET", "/api/v1/carte", CAP_PUBLIC, R_API, 0, map_api},
+    {"GET", "/stats", CAP_PUBLIC, 0, 0, stats_page},
+    {"GET", "/stats.csv", CAP_PUBLIC, 0, 0, stats_csv},
     {"GET", "/operateur/demandes", "heat.operate", 0, 0, requests_page},
     {"GET", "/operateur/demandes.csv", "heat.operate", 0, 0, requests_csv},
     {"GET", "/operateur/demandes.xlsx", "heat.operate", 0, 0, requests_xlsx},
@@ -89,12 +102,29 @@ static void init(void) {
   if (t.far_m < t.close_m) t.far_m = t.close_m;
   heat_default_thresholds = t;
   heat_jobs_init();
+  atexit(heat_test_flush); /* the test counts kept in memory, when serve returns from main */
 }
 
 int heat_sees_all(req *r) { return auth_can(r->me, "heat.admin"); }
 
 void heat_db_failed(req *r) {
   res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
+}
+
+const char *heat_fmt_int(arena *a, int64_t n) {
+  char digits[24], out[48];
+  snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
+  size_t len = strlen(digits), k = 0;
+  if (n < 0) out[k++] = '-';
+  for (size_t i = 0; i < len; i++) {
+    if (i && (len - i) % 3 == 0) {
+      memcpy(out + k, "\u202f", 3); /* U+202F in UTF-8 */
+      k += 3;
+    }
+    out[k++] = digits[i];
+  }
+  out[k] = 0;
+  return arena_strdup(a, out);
 }
 
 /* ----------------------------------------------------------------- seed */

@@ -11,6 +11,8 @@
 #ifndef GUICHET_HEAT_H
 #define GUICHET_HEAT_H
 
+#include <stdint.h>
+
 /* Answers of the cascade, in the order the cascade tries them. */
 typedef enum heat_level {
   HEAT_OUTSIDE = 0,    /* the point is outside the territory (no commune covers it) */
@@ -76,5 +78,65 @@ typedef struct heat_status {
 extern const heat_status heat_statuses[];
 extern const int heat_nstatuses;
 const char *heat_status_label(const char *code);
+
+/* ---- Cost and CO2 comparison (heat.c; tests/unit/test_heat_compare.c) ----
+** Yearly cost and emissions of heating a building by each mode, from dated
+** parameters (heat_cost_params): heat needed ÷ efficiency = final energy,
+** × price = cost, × emission factor = CO2. Pure: the pages load the rows
+** and pass them in. */
+
+/* Heating modes, in the order the comparison lists them. */
+typedef enum heat_mode {
+  HEAT_MODE_NETWORK = 0, /* "reseau": heat network */
+  HEAT_MODE_GAS,         /* "gaz": gas boiler */
+  HEAT_MODE_OIL,         /* "fioul": fuel-oil boiler */
+  HEAT_MODE_HEAT_PUMP,   /* "pac": air-to-water heat pump */
+  HEAT_MODE_WOOD,        /* "bois": wood-pellet boiler */
+  HEAT_NMODES
+} heat_mode;
+const char *heat_mode_code(heat_mode m);   /* "reseau"… (stored in heat_cost_params.mode) */
+const char *heat_mode_label(heat_mode m);  /* French: "Réseau de chaleur"… */
+int heat_mode_of(const char *code);        /* the mode of a code, or -1 */
+
+/* One row of heat_cost_params. */
+typedef struct heat_cost_param {
+  heat_mode mode;            /* what it prices */
+  char valid_from[11];       /* 'YYYY-MM-DD': applies from this day on */
+  int64_t price_cents_mwh;   /* final energy, cents per MWh */
+  int64_t efficiency_bp;     /* heat delivered / final energy, basis points (> 0) */
+  int64_t co2_g_kwh;         /* g CO2e per kWh of final energy */
+} heat_cost_param;
+
+/* The row of `mode` that applies on `day` ('YYYY-MM-DD'): the latest
+** valid_from not after day; of two with the same date, the later in rows.
+** NULL when none applies yet. */
+const heat_cost_param *heat_param_pick(const heat_cost_param *rows, int n, heat_mode mode, const char *day);
+
+/* What one mode costs and emits in a year. */
+typedef struct heat_cost {
+  int64_t final_kwh;    /* final energy bought, kWh */
+  int64_t cost_cents;   /* its price, cents */
+  int64_t co2_kg;       /* its emissions, kg CO2e */
+} heat_cost;
+
+/* The cost of delivering need_kwh of heat with p. co2_g_kwh ≥ 0 replaces
+** p's emission factor (a network's own published content); < 0 keeps it.
+** Each figure is rounded to the nearest unit once, at the end. */
+heat_cost heat_cost_of(int64_t need_kwh, const heat_cost_param *p, double co2_g_kwh);
+
+/* Building types, for a heat need estimated from the surface. */
+typedef enum heat_building {
+  HEAT_BUILDING_HOUSE = 0,  /* "maison": individual house */
+  HEAT_BUILDING_FLATS,      /* "collectif": block of flats */
+  HEAT_BUILDING_TERTIARY,   /* "tertiaire": offices, schools, shops */
+  HEAT_NBUILDINGS
+} heat_building;
+const char *heat_building_code(heat_building b);
+const char *heat_building_label(heat_building b);
+int heat_building_of(const char *code);           /* or -1 */
+/* Yearly heating need per m² of an average existing building of that type
+** (kWh/m²), and need_kwh for a surface. */
+int64_t heat_building_kwh_m2(heat_building b);
+int64_t heat_need_from_surface(heat_building b, int64_t surface_m2);
 
 #endif

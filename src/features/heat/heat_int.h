@@ -48,6 +48,22 @@ json_t *heat_network_json(int64_t id);
 /* Scope of the back office: 1 when the user sees every request. */
 int heat_sees_all(req *r);
 
+/* "12 345": thousands separated by a narrow no-break space, in the arena. */
+const char *heat_fmt_int(arena *a, int64_t n);
+
+/* The SVG map of one network's surroundings, its trace highlighted (arena;
+** map_pages.c), or NULL when it has no trace (or on error, logged). */
+const char *heat_network_svg(req *r, const char *sncu);
+
+/* Counts one eligibility test for /stats (stats_pages.c): in memory, added
+** to the heat_test_counts table at most a minute later. source: "page",
+** "api" or "bulk". Never fails (a failed write keeps the counts for the
+** next try). */
+void heat_test_count(heat_level level, const char *source);
+/* Writes the counts not written yet (at exit: the feature's init registers
+** it with atexit). */
+void heat_test_flush(void);
+
 /* The requests r (alias of heat_requests) a user may see: every one with
 ** "heat.admin"; else those routed to a network whose operator account is
 ** the user, or whose operator organisation has the user as a member.
@@ -110,6 +126,13 @@ void requests_csv(req *r);
 void requests_xlsx(req *r);
 void request_page(req *r);
 void request_status_post(req *r);
+void map_page(req *r);
+void map_api(req *r);
+void stats_page(req *r);
+void stats_csv(req *r);
+void compare_page(req *r);
+void params_page(req *r);
+void params_post(req *r);
 void request_message_post(req *r);
 void heat_requests_api(req *r);
 void heat_request_api(req *r);

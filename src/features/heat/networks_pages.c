@@ -345,6 +345,8 @@ static int network_load(req *r, int64_t id, form *f, json_t *d) {
   json_object_set_new(n, "year", json_string(db_text(s, 11)));
   json_object_set_new(n, "org", json_string(db_text(s, 14)));
   json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 0)) > 0));
+  const char *svg = heat_network_svg(r, db_text(s, 0));
+  if (svg) json_object_set_new(n, "svg", json_string(svg));
   json_object_set_new(d, "n", n);
   if (f) {
     form_set(f, "nom", db_text(s, 1));
