@@ -18,7 +18,8 @@ FEAT_DIRS := $(sort $(dir $(wildcard src/features/*/feature.c)))
 FEAT_NAMES := $(notdir $(patsubst %/,%,$(FEAT_DIRS)))
 FEAT_SRC := $(wildcard src/features/*/*.c)
 EMBED    := $(sort $(wildcard src/core/templates/*.html src/core/migrations/*.sql \
-            src/features/*/templates/*.html src/features/*/migrations/*.sql assets/*))
+            src/features/*/templates/*.html src/features/*/migrations/*.sql \
+            src/features/*/schemas/*.json assets/*))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(CORE_SRC) $(FEAT_SRC)) \
             $(BUILD)/gen_assets.o $(BUILD)/gen_features.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -13,9 +13,11 @@
 #include "core/feature.h"
 #include "core/jobs.h"
 #include "features/aid/aid.h"
+#include "features/aid/charge.h"
 #include "features/aid/dossier.h"
 
 #define AID_FORM_BODY (128 * 1024) /* a programme form: specification (64 KB at most) plus the other fields */
+#define AID_CHARGE_BODY (CHARGE_UPLOAD_MAX + 64 * 1024) /* one CSV upload plus the form around it */
 
 static const struct route routes[] = {
     {"GET", "/programmes", CAP_PUBLIC, 0, 0, programmes_page},
@@ -26,11 +28,28 @@ static const struct route routes[] = {
     {"POST", "/admin/programmes/nouveau", "aid.admin", 0, AID_FORM_BODY, programme_new_post},
     {"GET", "/admin/programmes/:id", "aid.admin", 0, 0, programme_edit_page},
     {"POST", "/admin/programmes/:id", "aid.admin", 0, AID_FORM_BODY, programme_edit_post},
+    /* Charging data (charge_pages.c): applicants see only their
+    ** organisation's dossiers and loads (404 otherwise, checked in each
+    ** handler); instructors all of them. */
+    {"GET", "/aides/dossiers/:id/donnees", CAP_LOGIN, 0, 0, charge_dossier_page},
+    {"POST", "/aides/dossiers/:id/donnees", CAP_LOGIN, R_UPLOAD, AID_CHARGE_BODY, charge_dossier_post},
+    {"GET", "/aides/dossiers/:id/donnees/points/:point", CAP_LOGIN, 0, 0, charge_point_page},
+    {"GET", "/aides/donnees", CAP_LOGIN, 0, 0, charge_org_page},
+    {"POST", "/aides/donnees", CAP_LOGIN, R_UPLOAD, AID_CHARGE_BODY, charge_org_post},
+    {"GET", "/aides/donnees/imports/:id", CAP_LOGIN, 0, 0, charge_import_page},
+    {"GET", "/aides/donnees/imports/:id/rapport.csv", CAP_LOGIN, 0, 0, charge_import_csv},
+    {"GET", "/instruction/dossiers/:id/donnees", "aid.review", 0, 0, charge_review_dossier_page},
+    {"GET", "/instruction/dossiers/:id/donnees/points/:point", "aid.review", 0, 0, charge_review_point_page},
+    {"GET", "/instruction/programmes/:id/donnees", "aid.review", 0, 0, charge_review_programme_page},
+    {"POST", "/api/v1/aides/sessions", CAP_LOGIN, R_API, CHARGE_API_BODY, charge_sessions_api},
+    {"POST", "/api/v1/aides/dossiers/:number/points", CAP_LOGIN, R_API, CHARGE_API_BODY, charge_points_api},
     {0, 0, 0, 0, 0, 0},
 };
 
 static const struct grant grants[] = {
     {"territory_admin", "aid.admin"},
+    {"instructor", "aid.review"},
+    {"territory_admin", "aid.review"},
     {0, 0},
 };
 
@@ -99,6 +118,7 @@ static int expire_job(json_t *payload, char **err) {
 static void init(void) {
   job_register("aid.expire", expire_job);
   job_every("aid.expire", 24 * 3600);
+  job_register("aid.charge.load", charge_load_job);
 }
 
 const struct feature feature_aid = {
