@@ -197,9 +197,9 @@ void charge_format_kwh(char *out, size_t n, int64_t wh) {
   snprintf(out, n, "%s,%lld" NBSP "kWh", g, (long long)(tenths % 10));
 }
 
-void charge_format_permille(char *out, size_t n, int64_t permille) {
-  if (permille < 0) snprintf(out, n, "–");
-  else aid_format_rate(out, n, permille * 10);
+void charge_format_share(char *out, size_t n, int64_t bp) {
+  if (bp < 0) snprintf(out, n, "–");
+  else aid_format_rate(out, n, bp);
 }
 
 /* --------------------------------------------------------------- schemas */

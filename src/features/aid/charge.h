@@ -77,9 +77,9 @@ int64_t charge_wh(double kwh);
 /* "12 345,6 kWh"-style text of Wh: kWh with one decimal, U+00A0 between
 ** thousands. */
 void charge_format_kwh(char *out, size_t n, int64_t wh);
-/* "37,5 %" of a share in per-mille (375), "–" when the share is unknown
-** (negative). */
-void charge_format_permille(char *out, size_t n, int64_t permille);
+/* A share in basis points as text: 3750 → "37,5 %", 5 → "0,05 %"; "–" when
+** the share is unknown (negative). */
+void charge_format_share(char *out, size_t n, int64_t bp);
 
 /* ---------------------------------------------------------------- loads */
 
@@ -120,12 +120,13 @@ int charge_load_job(json_t *payload, char **err);
 
 /* The Monday that starts the week of day (weeks run Monday to Sunday). */
 int64_t charge_week_of(int64_t day);
-/* Occupancy in per mille: busy seconds over points × span seconds, rounded
-** down; -1 when points or span is 0. */
-int64_t charge_permille(int64_t busy_s, int64_t points, int64_t span_s);
-/* The top of a chart's scale for a highest bar of max_permille: the first
-** of 5, 10, 20, 25, 50, 75, 100 % that holds it. */
-int64_t charge_scale_top(int64_t max_permille);
+/* Occupancy in basis points (10000 = 100 %): busy seconds over points ×
+** span seconds, rounded down; -1 when points or span is 0. */
+int64_t charge_occupancy_bp(int64_t busy_s, int64_t points, int64_t span_s);
+/* The top of a chart's scale for a highest bar of max_bp: the first of
+** 0,1 0,2 0,5 1 2 5 10 20 25 50 75 100 % that holds it (100 % when above:
+** overlapping sessions on one point can exceed it). */
+int64_t charge_scale_top(int64_t max_bp);
 
 typedef enum charge_scope { CHARGE_POINT, CHARGE_DOSSIER, CHARGE_PROGRAMME, CHARGE_ALL } charge_scope;
 
@@ -149,8 +150,9 @@ int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const c
 /* Adds to out (an object) the synthesis of one programme, or of every
 ** programme when programme_id is 0, for the dashboard:
 **   {"points": N, "dossiers": N (with points), "sessions": N,
-**    "energy_kwh": real, "busy_hours": real, "occupancy_pct": real
-**    (occupied hours over points × 24 h × days with data, per mille/10),
+**    "energy_kwh": real, "busy_hours": real, "occupancy_pct": real or null
+**    (occupied hours over points × 24 h × the days from the first to the
+**    last day with data, in %),
 **    "first_day": "YYYY-MM-DD"|null, "last_day": …,
 **    "programmes": [{"id", "name", and the same figures}, …] (only when
 **    programme_id is 0)}.

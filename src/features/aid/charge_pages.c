@@ -379,7 +379,15 @@ static void point_page(req *r, const dinfo *dn, const char *base, int review) {
     if (*c == '.') *c = ',';
   json_object_set_new(p, "power", json_string(arena_printf(r->a, "%s\xc2\xa0kW", kw)));
   static const char *const more[] = {"operator", "brand", "siting", "access", "hours", "pmr", "commissioned", "updated"};
-  for (int i = 0; i < 8; i++) json_object_set_new(p, more[i], jstr(db_text(s, 8 + i)));
+  for (int i = 0; i < 8; i++) {
+    const char *v = db_text(s, 8 + i);
+    char date[16];
+    if (i >= 6 && v) { /* dates, the French way */
+      aid_format_date(date, sizeof date, v);
+      v = date;
+    }
+    json_object_set_new(p, more[i], jstr(v));
+  }
   buf plugs = {0};
   static const char *const plugNames[] = {"Type 2", "Combo CCS", "CHAdeMO", "E/F", N_("autre")};
   for (int i = 0; i < 5; i++)

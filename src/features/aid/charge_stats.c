@@ -46,16 +46,16 @@ int64_t charge_week_of(int64_t day) {
   return day - k;
 }
 
-int64_t charge_permille(int64_t busy_s, int64_t points, int64_t span_s) {
+int64_t charge_occupancy_bp(int64_t busy_s, int64_t points, int64_t span_s) {
   if (points <= 0 || span_s <= 0) return -1;
-  return busy_s * 1000 / (points * span_s);
+  return busy_s * 10000 / (points * span_s);
 }
 
-int64_t charge_scale_top(int64_t max_permille) {
-  static const int64_t tops[] = {50, 100, 200, 250, 500, 750, 1000};
+int64_t charge_scale_top(int64_t max_bp) {
+  static const int64_t tops[] = {10, 20, 50, 100, 200, 500, 1000, 2000, 2500, 5000, 7500, 10000};
   for (size_t i = 0; i < ARRAY_SIZE(tops); i++)
-    if (max_permille <= tops[i]) return tops[i];
-  return 1000; /* overlapping sessions on one point can exceed 100 % */
+    if (max_bp <= tops[i]) return tops[i];
+  return 10000;
 }
 
 static const char *status_label(const char *code) {
@@ -157,9 +157,9 @@ static const char *kwh_text(arena *a, int64_t wh) {
   return arena_strdup(a, t);
 }
 
-static const char *share_text(arena *a, int64_t permille) {
+static const char *share_text(arena *a, int64_t bp) {
   char t[32];
-  charge_format_permille(t, sizeof t, permille);
+  charge_format_share(t, sizeof t, bp);
   return arena_strdup(a, t);
 }
 
@@ -176,7 +176,7 @@ static json_t *figures(arena *a, int64_t points, int64_t sessions, int64_t wh, i
   json_object_set_new(o, "sessions", json_string(count_text(a, sessions)));
   json_object_set_new(o, "energy", json_string(kwh_text(a, wh)));
   json_object_set_new(o, "busy", json_string(hours_text(a, busy_s)));
-  json_object_set_new(o, "occupancy", json_string(share_text(a, charge_permille(busy_s, points, span_s))));
+  json_object_set_new(o, "occupancy", json_string(share_text(a, charge_occupancy_bp(busy_s, points, span_s))));
   return o;
 }
 
@@ -185,7 +185,7 @@ static json_t *figures(arena *a, int64_t points, int64_t sessions, int64_t wh, i
 typedef struct bucket {
   int64_t first, last;           /* days */
   int64_t sessions, wh, busy_s;  /* sums */
-  int64_t permille;              /* occupancy */
+  int64_t bp;              /* occupancy */
 } bucket;
 
 static json_t *chart_json(arena *a, const series *sr, int by_day) {
@@ -213,8 +213,8 @@ static json_t *chart_json(arena *a, const series *sr, int by_day) {
   }
   int64_t maxp = 0;
   for (int64_t i = 0; i < n; i++) {
-    b[i].permille = charge_permille(b[i].busy_s, sr->points, span_seconds(b[i].first, b[i].last));
-    if (b[i].permille > maxp) maxp = b[i].permille;
+    b[i].bp = charge_occupancy_bp(b[i].busy_s, sr->points, span_seconds(b[i].first, b[i].last));
+    if (b[i].bp > maxp) maxp = b[i].bp;
   }
   int64_t top = charge_scale_top(maxp);
   const int64_t plotW = CHART_W - PLOT_L - PLOT_R, plotH = CHART_H - PLOT_T - PLOT_B;
@@ -223,12 +223,16 @@ static json_t *chart_json(arena *a, const series *sr, int by_day) {
   for (int64_t i = 0; i < n; i++) {
     int64_t x0 = PLOT_L + i * plotW / n, x1 = PLOT_L + (i + 1) * plotW / n;
     int64_t gap = (x1 - x0) >= 6 ? 2 : (x1 - x0) >= 3 ? 1 : 0;
-    int64_t p = b[i].permille < 0 ? 0 : b[i].permille > top ? top : b[i].permille;
-    int64_t h = p * plotH / top;
     int64_t span = span_seconds(b[i].first, b[i].last);
+    /* From the exact share, not its rounded basis points: small shares
+    ** would otherwise come in steps. */
+    double share = sr->points > 0 ? (double)b[i].busy_s / ((double)sr->points * (double)span) : 0;
+    int64_t h = (int64_t)(share * 10000.0 * (double)plotH / (double)top + 0.5);
+    if (h > plotH) h = plotH;
+    if (h == 0 && b[i].busy_s > 0) h = 1; /* used, however little: visible */
     const char *when = by_day ? dmy(a, b[i].first) : arena_printf(a, _("semaine du %s"), dmy(a, b[i].first));
     const char *label =
-        arena_printf(a, _("%s : %s d’occupation (%s sur %s), %s sessions, %s"), when, share_text(a, b[i].permille),
+        arena_printf(a, _("%s : %s d’occupation (%s sur %s), %s sessions, %s"), when, share_text(a, b[i].bp),
                      hours_text(a, b[i].busy_s), hours_text(a, span * sr->points), count_text(a, b[i].sessions),
                      kwh_text(a, b[i].wh));
     json_t *bar = json_object();
@@ -250,7 +254,7 @@ static json_t *chart_json(arena *a, const series *sr, int by_day) {
     json_object_set_new(row, "period", json_string(by_day ? dmy(a, b[i].first)
                                                           : arena_printf(a, _("du %s au %s"), dmy(a, b[i].first),
                                                                          dmy(a, b[i].last))));
-    json_object_set_new(row, "occupancy", json_string(share_text(a, b[i].permille)));
+    json_object_set_new(row, "occupancy", json_string(share_text(a, b[i].bp)));
     json_object_set_new(row, "busy", json_string(hours_text(a, b[i].busy_s)));
     json_object_set_new(row, "sessions", json_string(count_text(a, b[i].sessions)));
     json_object_set_new(row, "energy", json_string(kwh_text(a, b[i].wh)));
