@@ -361,3 +361,33 @@ Test(charge_load, sigkill_mid_load_then_the_job_finishes_it, .timeout = 120) {
   cr_assert_neq(access(spool, F_OK), 0);
   assert_consistent();
 }
+
+/* A load that ran in a request (no spooled file) and that a crash cut
+** short: its watch marks it interrupted; a finished one stays as it is. */
+Test(charge_load, the_watch_closes_a_load_cut_short) {
+  int64_t cut = charge_import_new(CHARGE_SESSIONS, 1, 0, 1, "api", "", 10);
+  int64_t fine = charge_import_new(CHARGE_SESSIONS, 1, 0, 1, "csv", "s.csv", 10);
+  /* Three watches: these two and the points load of the set-up. */
+  cr_assert_eq(db_get_int(-1, "SELECT count(*) FROM jobs WHERE kind='aid.charge.load' AND run_at >= ?", "i",
+                          now_unix() + CHARGE_WATCH_S - 60),
+               3);
+  cr_assert_eq(charge_import_run(fine, FIX "sessions-dep17.csv", NULL, 0), 0);
+  cr_assert_eq(db_run("UPDATE aid_charge_imports SET status='running', rows_loaded=20000 WHERE id=?", "i", cut),
+               DB_DONE);
+  char *err = NULL;
+  json_t *p = json_pack("{sI}", "import", (json_int_t)cut);
+  cr_assert_eq(charge_load_job(p, &err), 0);
+  json_decref(p);
+  p = json_pack("{sI}", "import", (json_int_t)fine);
+  cr_assert_eq(charge_load_job(p, &err), 0);
+  json_decref(p);
+  irow a = import_row(cut), b = import_row(fine);
+  cr_assert_str_eq(a.status, "failed");
+  cr_assert_eq(a.loaded, 20000); /* what the committed batches said */
+  cr_assert_str_eq(b.status, "done");
+  cr_assert_eq(b.loaded, 200);
+  arena *ar = arena_new();
+  const char *msg = db_get_text(ar, "SELECT error FROM aid_charge_imports WHERE id=?", "i", cut);
+  cr_assert(msg && strstr(msg, "déposez-le à nouveau"), "%s", msg ? msg : "");
+  arena_free(ar);
+}

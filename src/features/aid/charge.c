@@ -43,6 +43,7 @@
 #include "core/db.h"
 #include "core/embed.h"
 #include "core/i18n.h"
+#include "core/jobs.h"
 #include "core/log.h"
 #include "core/tableschema.h"
 #include "features/aid/aid.h"
@@ -328,8 +329,8 @@ static int agg_flush(aggmap *m, const char *sql) {
     if (m->a[i].id) m->a[k++] = m->a[i];
   qsort(m->a, k, sizeof(agg), agg_cmp);
   int rc = 0;
+  db_stmt *s = db_prep(sql); /* reset by db_done, reused for every row */
   for (size_t i = 0; i < k && !rc; i++) {
-    db_stmt *s = db_prep(sql);
     db_bind_int(s, 1, m->a[i].id);
     db_bind_int(s, 2, m->a[i].day);
     db_bind_int(s, 3, m->a[i].sessions);
@@ -492,10 +493,12 @@ static int session_commit(void *ctx, const csvload_result *res) {
   qsort(L->aRow, L->nRow, sizeof(srow), srow_cmp);
   int rc = 0;
   charge_slice sl[CHARGE_SESSION_MAX_S / 86400 + 2];
+  /* Prepared once for the batch (db_done resets it): looking a statement
+  ** up in the cache hashes its whole text. */
+  db_stmt *s = db_prep("INSERT INTO aid_charge_sessions(point_id, start_at, end_at, energy_wh) VALUES(?,?,?,?)"
+                       " ON CONFLICT(point_id, start_at) DO NOTHING");
   for (size_t i = 0; i < L->nRow && !rc; i++) {
     const srow *w = &L->aRow[i];
-    db_stmt *s = db_prep("INSERT INTO aid_charge_sessions(point_id, start_at, end_at, energy_wh) VALUES(?,?,?,?)"
-                         " ON CONFLICT(point_id, start_at) DO NOTHING");
     db_bind_int(s, 1, w->point_id);
     db_bind_int(s, 2, w->start);
     db_bind_int(s, 3, w->end);
@@ -640,10 +643,18 @@ static int point_hook(void *ctx, const csvload_row *row, ts_report *rep) {
 
 int64_t charge_import_new(charge_kind kind, int64_t org_id, int64_t dossier_id, int64_t uid, const char *source,
                           const char *filename, int64_t size) {
-  return db_insert("INSERT INTO aid_charge_imports(org_id, dossier_id, user_id, kind, source, filename, size,"
-                   " status, created_at) VALUES(?, nullif(?, 0), nullif(?, 0), ?, ?, ?, ?, 'queued', ?)",
-                   NULL, "iiitttii", org_id, dossier_id, uid, kind == CHARGE_POINTS ? "points" : "sessions",
-                   source, filename ? filename : "", size, now_unix());
+  int64_t now = now_unix();
+  int64_t id = db_insert("INSERT INTO aid_charge_imports(org_id, dossier_id, user_id, kind, source, filename, size,"
+                         " status, created_at) VALUES(?, nullif(?, 0), nullif(?, 0), ?, ?, ?, ?, 'queued', ?)",
+                         NULL, "iiitttii", org_id, dossier_id, uid, kind == CHARGE_POINTS ? "points" : "sessions",
+                         source, filename ? filename : "", size, now);
+  if (id <= 0) return -1;
+  /* The watch: a load run in a request that a crash interrupts would
+  ** otherwise stay "en cours" for ever (see charge_load_job). */
+  json_t *payload = json_pack("{sI}", "import", (json_int_t)id);
+  int64_t job = job_enqueue("aid.charge.load", payload, now + CHARGE_WATCH_S);
+  json_decref(payload);
+  return job > 0 ? id : -1;
 }
 
 /* A CSV cell: always quoted, quotes doubled. */

@@ -42,6 +42,7 @@
 #define CHARGE_SESSION_MAX_S (31 * 86400) /* a longer session is a typing error */
 #define CHARGE_FUTURE_S 86400             /* a session may start at most this far in the future (clocks) */
 #define CHARGE_BATCH_ROWS 20000           /* rows per transaction (see BENCHMARKS.md) */
+#define CHARGE_WATCH_S 600                /* a load still unfinished this long after its start was cut short */
 
 /* ----------------------------------------------------------- pure parts */
 
@@ -86,7 +87,8 @@ void charge_format_share(char *out, size_t n, int64_t bp);
 typedef enum charge_kind { CHARGE_POINTS = 0, CHARGE_SESSIONS = 1 } charge_kind;
 
 /* Creates the row of a new load ('queued'); dossier_id only for points.
-** Returns its id or -1. */
+** Also enqueues its watch, the job "aid.charge.load" due CHARGE_WATCH_S
+** later (in the caller's transaction, if any). Returns its id or -1. */
 int64_t charge_import_new(charge_kind kind, int64_t org_id, int64_t dossier_id, int64_t uid, const char *source,
                           const char *filename, int64_t size);
 
@@ -112,8 +114,13 @@ int charge_json_csv(charge_kind kind, json_t *rows, buf *out);
 /* The directory of files waiting for the job ("<data_dir>/charge"), in a. */
 const char *charge_spool_dir(arena *a);
 
-/* The job "aid.charge.load" (payload {"import": id}): runs a queued upload
-** from its spooled file, then deletes the file. Registered by feature.c. */
+/* The job "aid.charge.load" (payload {"import": id}): runs a load whose
+** file waits in the spool (a big upload, or one a crash interrupted: the
+** load resumes, nothing is counted twice), then deletes the file. A load
+** not finished and without a file (it ran in a request, from memory or the
+** request's temporary file, and the server died) is marked interrupted,
+** with a message asking to upload the file again; a finished one is left
+** alone. Registered by feature.c. */
 int charge_load_job(json_t *payload, char **err);
 
 /* ------------------------------------------------------------ summaries */

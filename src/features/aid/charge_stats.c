@@ -323,8 +323,9 @@ int charge_points_into(arena *a, int64_t dossier_id, const char *base, json_t *d
   int64_t span = last >= first ? span_seconds(first, last) : 0;
   s = db_query("SELECT p.id, p.id_pdc_itinerance, p.nom_station, p.adresse_station, p.puissance_nominale,"
                " coalesce(sum(pd.sessions), 0), coalesce(sum(pd.energy_wh), 0), coalesce(sum(pd.busy_s), 0)"
-               " FROM aid_charge_points p LEFT JOIN aid_charge_point_days pd ON pd.point_id = p.id"
-               " WHERE p.dossier_id = ? GROUP BY p.id ORDER BY p.id_pdc_itinerance LIMIT ?",
+               " FROM (SELECT * FROM aid_charge_points WHERE dossier_id = ? ORDER BY id_pdc_itinerance LIMIT ?) p"
+               " LEFT JOIN aid_charge_point_days pd ON pd.point_id = p.id"
+               " GROUP BY p.id ORDER BY p.id_pdc_itinerance",
                "ii", dossier_id, (int64_t)POINTS_SHOWN + 1);
   json_t *list = json_array();
   int rc, n = 0;

@@ -45,7 +45,7 @@ CREATE TABLE aid_charge_points (
   created_at            INTEGER NOT NULL,
   updated_at            INTEGER NOT NULL
 );
-CREATE INDEX aid_charge_points_dossier ON aid_charge_points(dossier_id);
+CREATE INDEX aid_charge_points_dossier ON aid_charge_points(dossier_id, id_pdc_itinerance);
 CREATE INDEX aid_charge_points_org ON aid_charge_points(org_id);
 
 -- Charging sessions: 5 million rows and more, so every column is an
