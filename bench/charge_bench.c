@@ -32,48 +32,13 @@
 #include "core/db.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "sqlite_import.h"
 #include "features/aid/charge.h"
 
 #define IMPORT_TABLE                                                                     \
   "CREATE TABLE t(id TEXT, id_pdc_itinerance TEXT NOT NULL, start TEXT NOT NULL, \"end\" TEXT NOT NULL," \
   " energy REAL NOT NULL)"
 #define QUERY_RUNS 5
-
-static double cpu_ms(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-}
-
-/* sqlite3 DB "PRAGMA…" IMPORT_TABLE, then ".import" alone, timed. */
-static double run_import(const char *db, const char *csv) {
-  char import[4200];
-  snprintf(import, sizeof import, ".import --csv --skip 1 '%s' t", csv);
-  char *argv[] = {"sqlite3", (char *)db, "PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", IMPORT_TABLE, NULL};
-  for (int step = 0; step < 2; step++) {
-    if (step == 1) {
-      argv[2] = "PRAGMA synchronous=NORMAL;";
-      argv[3] = import;
-      argv[4] = NULL;
-    }
-    double t0 = now_mono_ms();
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      if (devnull >= 0) dup2(devnull, 1);
-      execvp("sqlite3", argv);
-      _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
-    if (step == 1) return now_mono_ms() - t0;
-  }
-  return -1;
-}
 
 /* Bytes of a table and its indexes (dbstat), of a database file. */
 static long long table_bytes(const char *db, const char *table) {
@@ -233,7 +198,7 @@ int main(int argc, char **argv) {
   double msImport = -1, rateImport = 0;
   long long bImport = -1;
   if (import) {
-    msImport = run_import(dbImport, csv);
+    msImport = sqlite_import(dbImport, csv, IMPORT_TABLE);
     if (msImport > 0) {
       rateImport = (double)read * 1000.0 / msImport;
       bImport = table_bytes(dbImport, "t");

@@ -113,6 +113,12 @@ Test(charge_calendar, formats_and_shares) {
   cr_assert_eq(charge_wh(0), 0);
   cr_assert_eq(charge_wh(1000), 1000000);
   char t[64];
+  charge_format_count(t, sizeof t, 1234567);
+  cr_assert_str_eq(t, "1\xc2\xa0" "234\xc2\xa0" "567");
+  charge_format_count(t, sizeof t, -1234);
+  cr_assert_str_eq(t, "-1\xc2\xa0" "234");
+  charge_format_count(t, sizeof t, 999);
+  cr_assert_str_eq(t, "999");
   charge_format_kwh(t, sizeof t, 1234567);
   cr_assert_str_eq(t, "1\xc2\xa0" "234,6\xc2\xa0kWh");
   charge_format_kwh(t, sizeof t, 49);

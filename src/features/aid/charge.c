@@ -175,13 +175,12 @@ int charge_split(int64_t start, int64_t end, charge_slice *out, int max) {
 
 int64_t charge_wh(double kwh) { return (int64_t)floor(kwh * 1000.0 + 0.5); }
 
-/* u with U+00A0 between groups of three digits. */
-static void group_digits(char *out, size_t n, uint64_t u) {
+void charge_format_count(char *out, size_t n, int64_t v) {
   char digits[24], g[48];
-  snprintf(digits, sizeof digits, "%llu", (unsigned long long)u);
+  snprintf(digits, sizeof digits, "%lld", (long long)v);
   size_t k = 0, len = strlen(digits);
   for (size_t i = 0; i < len; i++) {
-    if (i > 0 && (len - i) % 3 == 0) {
+    if (i > 0 && digits[i - 1] != '-' && (len - i) % 3 == 0) {
       memcpy(g + k, NBSP, 2);
       k += 2;
     }
@@ -194,7 +193,7 @@ static void group_digits(char *out, size_t n, uint64_t u) {
 void charge_format_kwh(char *out, size_t n, int64_t wh) {
   int64_t tenths = (wh + 50) / 100; /* wh >= 0 */
   char g[48];
-  group_digits(g, sizeof g, (uint64_t)(tenths / 10));
+  charge_format_count(g, sizeof g, tenths / 10);
   snprintf(out, n, "%s,%lld" NBSP "kWh", g, (long long)(tenths % 10));
 }
 

@@ -75,6 +75,8 @@ int charge_split(int64_t start, int64_t end, charge_slice *out, int max);
 /* kWh (≥ 0, finite) to whole Wh, rounded half up: 17.746 → 17746. */
 int64_t charge_wh(double kwh);
 
+/* "12 345" (U+00A0 between groups of three digits), "-1 234". */
+void charge_format_count(char *out, size_t n, int64_t v);
 /* "12 345,6 kWh"-style text of Wh: kWh with one decimal, U+00A0 between
 ** thousands. */
 void charge_format_kwh(char *out, size_t n, int64_t wh);

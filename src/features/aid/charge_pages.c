@@ -107,6 +107,11 @@ static json_t *dossier_json(const dinfo *d) {
   return o;
 }
 
+static void read_failed(req *r, json_t *d) {
+  json_decref(d);
+  res_error(r, 500, _("Les données n’ont pas pu être lues : réessayez dans un instant."));
+}
+
 /* ?par=jour: bars per day; anything else per week. */
 static int by_day(req *r) { return str_eq(req_query(r, "par"), "jour"); }
 
@@ -114,6 +119,20 @@ static void period_links(req *r, json_t *d, const char *path) {
   json_object_set_new(d, "by_day", json_boolean(by_day(r)));
   json_object_set_new(d, "week_href", json_string(path));
   json_object_set_new(d, "day_href", json_string(arena_printf(r->a, "%s?par=jour", path)));
+}
+
+/* What both data pages of a dossier show (path: the page's own): the
+** dossier, its summary and its points. NULL after replying on an error. */
+static json_t *dossier_data(req *r, const dinfo *dn, const char *path) {
+  json_t *d = json_object();
+  json_object_set_new(d, "dossier", dossier_json(dn));
+  period_links(r, d, path);
+  if (charge_summary_into(r->a, CHARGE_DOSSIER, dn->id, by_day(r), d) != 0 ||
+      charge_points_into(r->a, dn->id, arena_printf(r->a, "%s/points", path), d) != 0) {
+    read_failed(r, d);
+    return NULL;
+  }
+  return d;
 }
 
 /* ---------------------------------------------------------------- imports */
@@ -306,25 +325,22 @@ static void upload_done(req *r, int64_t id) {
 
 /* ------------------------------------------------------- applicant pages */
 
+/* The upload form's one error (err NULL: none), as form.h shapes errors. */
+static void file_error_into(json_t *d, const char *err) {
+  if (!err) return;
+  json_t *e = json_object();
+  json_object_set_new(e, "fichier", json_string(err));
+  json_object_set_new(d, "err", e);
+  json_object_set_new(d, "has_errors", json_true());
+}
+
 static void dossier_page(req *r, const dinfo *dn, int status, const char *err) {
-  json_t *d = json_object();
-  json_object_set_new(d, "dossier", dossier_json(dn));
   const char *path = arena_printf(r->a, "/aides/dossiers/%lld/donnees", (long long)dn->id);
-  period_links(r, d, path);
-  if (charge_summary_into(r->a, CHARGE_DOSSIER, dn->id, by_day(r), d) != 0 ||
-      charge_points_into(r->a, dn->id, arena_printf(r->a, "%s/points", path), d) != 0) {
-    json_decref(d);
-    res_error(r, 500, _("Les données n’ont pas pu être lues : réessayez dans un instant."));
-    return;
-  }
+  json_t *d = dossier_data(r, dn, path);
+  if (!d) return;
   imports_into(r, dn->org_id, dn->id, d);
   json_object_set_new(d, "action", json_string(path));
-  if (err) {
-    json_t *e = json_object();
-    json_object_set_new(e, "fichier", json_string(err));
-    json_object_set_new(d, "err", e);
-    json_object_set_new(d, "has_errors", json_true());
-  }
+  file_error_into(d, err);
   res_page(r, status, "aid/charge_dossier", d);
 }
 
@@ -405,8 +421,7 @@ static void point_page(req *r, const dinfo *dn, const char *base, int review) {
   json_object_set_new(d, "back", json_string(base));
   period_links(r, d, arena_printf(r->a, "%s/points/%lld", base, (long long)pid));
   if (charge_summary_into(r->a, CHARGE_POINT, pid, by_day(r), d) != 0) {
-    json_decref(d);
-    res_error(r, 500, _("Les données n’ont pas pu être lues : réessayez dans un instant."));
+    read_failed(r, d);
     return;
   }
   res_page(r, 200, "aid/charge_point", d);
@@ -423,20 +438,14 @@ static void charge_org_render(req *r, int64_t org, int status, const char *err) 
   json_object_set_new(d, "has_org", json_boolean(org != 0));
   if (org) {
     if (charge_dossiers_into(r->a, 0, org, "/aides/dossiers", d) != 0) {
-      json_decref(d);
-      res_error(r, 500, _("Les données n’ont pas pu être lues : réessayez dans un instant."));
+      read_failed(r, d);
       return;
     }
     imports_into(r, org, 0, d);
     json_object_set_new(d, "points",
                         json_integer(db_get_int(0, "SELECT count(*) FROM aid_charge_points WHERE org_id=?", "i", org)));
   }
-  if (err) {
-    json_t *e = json_object();
-    json_object_set_new(e, "fichier", json_string(err));
-    json_object_set_new(d, "err", e);
-    json_object_set_new(d, "has_errors", json_true());
-  }
+  file_error_into(d, err);
   res_page(r, status, "aid/charge_org", d);
 }
 
@@ -540,17 +549,8 @@ void charge_import_csv(req *r) {
 void charge_review_dossier_page(req *r) {
   dinfo dn;
   if (any_dossier_or_reply(r, &dn)) return;
-  json_t *d = json_object();
-  json_object_set_new(d, "dossier", dossier_json(&dn));
-  const char *path = arena_printf(r->a, "/instruction/dossiers/%lld/donnees", (long long)dn.id);
-  period_links(r, d, path);
-  if (charge_summary_into(r->a, CHARGE_DOSSIER, dn.id, by_day(r), d) != 0 ||
-      charge_points_into(r->a, dn.id, arena_printf(r->a, "%s/points", path), d) != 0) {
-    json_decref(d);
-    res_error(r, 500, _("Les données n’ont pas pu être lues : réessayez dans un instant."));
-    return;
-  }
-  res_page(r, 200, "aid/charge_review_dossier", d);
+  json_t *d = dossier_data(r, &dn, arena_printf(r->a, "/instruction/dossiers/%lld/donnees", (long long)dn.id));
+  if (d) res_page(r, 200, "aid/charge_review_dossier", d);
 }
 
 void charge_review_point_page(req *r) {
@@ -575,8 +575,7 @@ void charge_review_programme_page(req *r) {
   period_links(r, d, arena_printf(r->a, "/instruction/programmes/%lld/donnees", (long long)id));
   if (charge_summary_into(r->a, CHARGE_PROGRAMME, id, by_day(r), d) != 0 ||
       charge_dossiers_into(r->a, id, 0, "/instruction/dossiers", d) != 0) {
-    json_decref(d);
-    res_error(r, 500, _("Les données n’ont pas pu être lues : réessayez dans un instant."));
+    read_failed(r, d);
     return;
   }
   res_page(r, 200, "aid/charge_review_programme", d);

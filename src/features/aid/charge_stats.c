@@ -129,6 +129,22 @@ static int64_t span_seconds(int64_t from, int64_t to) {
   return e1 - s0;
 }
 
+/* The sums of a series, and the seconds from its first to its last day. */
+typedef struct totals {
+  int64_t sessions, wh, busy_s, span_s;
+} totals;
+
+static totals series_totals(const series *sr) {
+  totals t = {0, 0, 0, 0};
+  for (size_t k = 0; k < sr->n; k++) {
+    t.sessions += sr->a[k].sessions;
+    t.wh += sr->a[k].wh;
+    t.busy_s += sr->a[k].busy_s;
+  }
+  if (sr->n) t.span_s = span_seconds(sr->a[0].day, sr->a[sr->n - 1].day);
+  return t;
+}
+
 static const char *dmy(arena *a, int64_t day) {
   char iso[11], out[16];
   charge_day_text(day, iso);
@@ -137,18 +153,9 @@ static const char *dmy(arena *a, int64_t day) {
 }
 
 static const char *count_text(arena *a, int64_t n) {
-  char digits[24], g[48];
-  snprintf(digits, sizeof digits, "%lld", (long long)n);
-  size_t k = 0, len = strlen(digits);
-  for (size_t i = 0; i < len; i++) {
-    if (i > 0 && digits[i - 1] != '-' && (len - i) % 3 == 0) {
-      memcpy(g + k, "\xc2\xa0", 2);
-      k += 2;
-    }
-    g[k++] = digits[i];
-  }
-  g[k] = 0;
-  return arena_strdup(a, g);
+  char t[48];
+  charge_format_count(t, sizeof t, n);
+  return arena_strdup(a, t);
 }
 
 static const char *kwh_text(arena *a, int64_t wh) {
@@ -289,14 +296,8 @@ static json_t *chart_json(arena *a, const series *sr, int by_day) {
 int charge_summary_into(arena *a, charge_scope scope, int64_t id, int by_day, json_t *d) {
   series sr;
   if (series_load(scope, id, &sr) != 0) return -1;
-  int64_t sessions = 0, wh = 0, busy = 0;
-  for (size_t k = 0; k < sr.n; k++) {
-    sessions += sr.a[k].sessions;
-    wh += sr.a[k].wh;
-    busy += sr.a[k].busy_s;
-  }
-  int64_t span = sr.n ? span_seconds(sr.a[0].day, sr.a[sr.n - 1].day) : 0;
-  json_t *sum = figures(a, sr.points, sessions, wh, busy, span);
+  totals t = series_totals(&sr);
+  json_t *sum = figures(a, sr.points, t.sessions, t.wh, t.busy_s, t.span_s);
   json_object_set_new(sum, "has_data", json_boolean(sr.n > 0));
   json_object_set_new(sum, "has_points", json_boolean(sr.points > 0));
   if (sr.n) {
@@ -394,13 +395,7 @@ int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const c
 static int synthesis_figures(charge_scope scope, int64_t id, json_t *o) {
   series sr;
   if (series_load(scope, id, &sr) != 0) return -1;
-  int64_t sessions = 0, wh = 0, busy = 0;
-  for (size_t k = 0; k < sr.n; k++) {
-    sessions += sr.a[k].sessions;
-    wh += sr.a[k].wh;
-    busy += sr.a[k].busy_s;
-  }
-  int64_t span = sr.n ? span_seconds(sr.a[0].day, sr.a[sr.n - 1].day) : 0;
+  totals t = series_totals(&sr);
   int64_t dossiers = scope == CHARGE_ALL
                          ? db_get_int(0, "SELECT count(DISTINCT dossier_id) FROM aid_charge_points", "")
                          : db_get_int(0, "SELECT count(DISTINCT p.dossier_id) FROM aid_charge_points p"
@@ -408,12 +403,12 @@ static int synthesis_figures(charge_scope scope, int64_t id, json_t *o) {
                                       "i", id);
   json_object_set_new(o, "points", json_integer(sr.points));
   json_object_set_new(o, "dossiers", json_integer(dossiers));
-  json_object_set_new(o, "sessions", json_integer(sessions));
-  json_object_set_new(o, "energy_kwh", json_real((double)wh / 1000.0));
-  json_object_set_new(o, "busy_hours", json_real((double)busy / 3600.0));
-  json_object_set_new(o, "occupancy_pct",
-                      sr.points && span ? json_real(100.0 * (double)busy / ((double)sr.points * (double)span))
-                                        : json_null());
+  json_object_set_new(o, "sessions", json_integer(t.sessions));
+  json_object_set_new(o, "energy_kwh", json_real((double)t.wh / 1000.0));
+  json_object_set_new(o, "busy_hours", json_real((double)t.busy_s / 3600.0));
+  json_object_set_new(o, "occupancy_pct", sr.points && t.span_s ? json_real(100.0 * (double)t.busy_s /
+                                                                            ((double)sr.points * (double)t.span_s))
+                                                                : json_null());
   char iso[11];
   if (sr.n) {
     charge_day_text(sr.a[0].day, iso);
