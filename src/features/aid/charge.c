@@ -347,7 +347,10 @@ static int agg_flush(aggmap *m, const char *sql) {
 
 /* A session of the open batch. */
 typedef struct srow {
-  int64_t point_id, dossier_id, start, end, wh;
+  int64_t point_id;   /* aid_charge_points.id */
+  int64_t dossier_id; /* the point's dossier, for the dossier's day sums */
+  int64_t start, end; /* unix seconds */
+  int64_t wh;         /* energy */
 } srow;
 
 typedef struct loader {
@@ -838,7 +841,8 @@ int charge_import_run(int64_t import_id, const char *path, const char *data, siz
                     .before_commit = L.kind == CHARGE_POINTS ? point_commit : session_commit,
                     .ctx = &L,
                     .batch_rows = CHARGE_BATCH_ROWS,
-                    .max_issues = TS_REPORT_MAX};
+                    .max_issues = TS_REPORT_MAX,
+                    .max_bytes = CHARGE_INFLATE_MAX};
   csvload_result res;
   csvload_run(&o, &res);
   const char *why = NULL;

@@ -35,7 +35,8 @@
 
 #include "core/http.h"
 
-#define CHARGE_UPLOAD_MAX (200LL << 20)   /* a CSV upload, bytes (gzip accepted: after inflating, 16 GB) */
+#define CHARGE_UPLOAD_MAX (200LL << 20)   /* a CSV upload, bytes (gzip accepted) */
+#define CHARGE_INFLATE_MAX (4LL << 30)    /* bytes of CSV a load reads at most (a gzip bomb stops there) */
 #define CHARGE_SYNC_MAX (1 << 20)         /* uploads up to this size load in the request; bigger: the job */
 #define CHARGE_API_BODY (4 << 20)         /* an API call's JSON body, bytes */
 #define CHARGE_API_ROWS 10000             /* elements in one API call */

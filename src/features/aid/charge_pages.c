@@ -43,12 +43,21 @@
 
 /* A dossier as these pages show it; strings in the request arena. */
 typedef struct dinfo {
-  int64_t id, org_id, programme_id, points;
-  const char *number, *status, *programme, *org;
+  int64_t id, org_id, programme_id; /* aid_dossiers */
+  int64_t points;                   /* points the dossier funds */
+  const char *number, *status;      /* "AV-2026-000123", status code */
+  const char *programme, *org;      /* names */
 } dinfo;
 
-static int dossier_load(req *r, const char *sql, const char *fmt, const void *key, dinfo *d) {
-  db_stmt *s = *fmt == 'i' ? db_query(sql, "i", *(const int64_t *)key) : db_query(sql, "t", (const char *)key);
+#define DOSSIER_SELECT                                                                                  \
+  "SELECT d.id, d.org_id, d.programme_id, d.points, coalesce(d.number, ''), d.status, p.name, o.name"    \
+  " FROM aid_dossiers d JOIN aid_programmes p ON p.id = d.programme_id JOIN organisations o ON o.id = d.org_id"
+
+/* Dossier id, or the one numbered `number` when it is not NULL. 1, or 0
+** if there is none. */
+static int dossier_load(req *r, int64_t id, const char *number, dinfo *d) {
+  db_stmt *s = number ? db_query(DOSSIER_SELECT " WHERE d.number = ?", "t", number)
+                      : db_query(DOSSIER_SELECT " WHERE d.id = ?", "i", id);
   int found = db_step(s) == DB_ROW;
   if (found) {
     d->id = db_int(s, 0);
@@ -64,10 +73,6 @@ static int dossier_load(req *r, const char *sql, const char *fmt, const void *ke
   return found;
 }
 
-#define DOSSIER_SELECT                                                                                  \
-  "SELECT d.id, d.org_id, d.programme_id, d.points, coalesce(d.number, ''), d.status, p.name, o.name"    \
-  " FROM aid_dossiers d JOIN aid_programmes p ON p.id = d.programme_id JOIN organisations o ON o.id = d.org_id"
-
 /* The dossier of path parameter :id if the user's organisation owns it;
 ** otherwise answers 404 (the same answer as for a dossier that does not
 ** exist) and returns -1. */
@@ -75,7 +80,7 @@ static int own_dossier_or_reply(req *r, dinfo *d) {
   int64_t id;
   if (req_id_or_reply(r, "id", &id)) return -1;
   int64_t org = account_org_of(r->me->id, NULL);
-  if (!org || !dossier_load(r, DOSSIER_SELECT " WHERE d.id = ?", "i", &id, d) || d->org_id != org) {
+  if (!org || !dossier_load(r, id, NULL, d) || d->org_id != org) {
     res_error(r, 404, _("Cette demande est introuvable."));
     return -1;
   }
@@ -85,7 +90,7 @@ static int own_dossier_or_reply(req *r, dinfo *d) {
 static int any_dossier_or_reply(req *r, dinfo *d) {
   int64_t id;
   if (req_id_or_reply(r, "id", &id)) return -1;
-  if (!dossier_load(r, DOSSIER_SELECT " WHERE d.id = ?", "i", &id, d)) {
+  if (!dossier_load(r, id, NULL, d)) {
     res_error(r, 404, _("Cette demande est introuvable."));
     return -1;
   }
@@ -679,7 +684,7 @@ void charge_points_api(req *r) {
   const char *number = req_param(r, "number");
   int64_t org = account_org_of(r->me->id, NULL);
   dinfo dn;
-  if (!org || !number || !dossier_load(r, DOSSIER_SELECT " WHERE d.number = ?", "t", number, &dn) ||
+  if (!org || !number || !dossier_load(r, 0, number, &dn) ||
       dn.org_id != org) {
     res_error(r, 404, _("Cette demande est introuvable."));
     return;

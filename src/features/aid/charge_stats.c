@@ -67,7 +67,10 @@ static const char *status_label(const char *code) {
 
 /* One day of a scope. */
 typedef struct dayrow {
-  int64_t day, sessions, wh, busy_s;
+  int64_t day;      /* day number (charge.h) */
+  int64_t sessions; /* sessions started that day */
+  int64_t wh;       /* their energy */
+  int64_t busy_s;   /* seconds the scope's points were occupied that day */
 } dayrow;
 
 typedef struct series {
@@ -131,7 +134,8 @@ static int64_t span_seconds(int64_t from, int64_t to) {
 
 /* The sums of a series, and the seconds from its first to its last day. */
 typedef struct totals {
-  int64_t sessions, wh, busy_s, span_s;
+  int64_t sessions, wh, busy_s; /* sums of the series */
+  int64_t span_s;               /* seconds from its first to its last day, 0 if empty */
 } totals;
 
 static totals series_totals(const series *sr) {

@@ -48,17 +48,17 @@ export default async function charge({ base, browser }) {
     cli('user', 'add', STAFF, '--password', PASSWORD, '--role', 'instructor');
     const now = Math.floor(Date.now() / 1000);
     sql(`INSERT INTO organisations(siret, kind, name, address, postcode, city, contact_email, contact_phone,
-           created_at, updated_at) VALUES('73282932000074', 'Entreprise', 'Bornes Atlantique', '1 quai Duperré',
+           created_at, updated_at) VALUES('41782301000018', 'Entreprise', 'Bornes Atlantique', '1 quai Duperré',
            '17000', 'La Rochelle', '${EMAIL}', '0546000000', ${now}, ${now});
          INSERT INTO org_members(org_id, user_id, role, added_at) SELECT o.id, u.id, 'owner', ${now}
-           FROM organisations o, users u WHERE o.siret='73282932000074' AND u.email='${EMAIL}';
+           FROM organisations o, users u WHERE o.siret='41782301000018' AND u.email='${EMAIL}';
          INSERT INTO aid_programmes(name, target, rate_bp, cap_cents, eligible_costs, opens_on, closes_on,
            created_at, updated_at) VALUES('Recharge ouverte au public', 'voirie_publique', 6000, 210000, 'tout',
            '2024-01-01', '2099-12-31', ${now}, ${now});
          INSERT INTO aid_dossiers(number, programme_id, org_id, status, points, cost_cents, amount_cents,
            granted_cents, created_at, updated_at) SELECT 'AV-2026-000417', p.id, o.id, 'validee', 270,
            50000000, 30000000, 30000000, ${now}, ${now} FROM aid_programmes p, organisations o
-           WHERE p.name='Recharge ouverte au public' AND o.siret='73282932000074';`);
+           WHERE p.name='Recharge ouverte au public' AND o.siret='41782301000018';`);
     dossier = Number(sql("SELECT id FROM aid_dossiers WHERE number='AV-2026-000417'").trim());
     programme = Number(sql("SELECT programme_id FROM aid_dossiers WHERE number='AV-2026-000417'").trim());
     assert(dossier > 0 && programme > 0, 'no dossier');
