@@ -135,13 +135,7 @@ int main(int argc, char **argv) {
   }
   log_set_quiet(1);
   char tmp[] = "/tmp/guichet-chargebench-XXXXXX";
-  if (!dir) {
-    if (!mkdtemp(tmp)) {
-      perror("mkdtemp");
-      return 1;
-    }
-    dir = tmp;
-  }
+  if (!(dir = bench_workdir(dir, tmp))) return 1;
   char dbLoad[4096], dbImport[4096];
   snprintf(dbLoad, sizeof dbLoad, "%s/charge.db", dir);
   snprintf(dbImport, sizeof dbImport, "%s/import.db", dir);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,17 @@ static inline double sqlite_import(const char *db, const char *csv, const char *
     if (step == 1) return now_mono_ms() - t0;
   }
   return -1;
+}
+
+/* The directory a benchmark works in: dir when given, else a new one made
+** from the template tmp ("/tmp/name-XXXXXX", modified). NULL on error. */
+static inline const char *bench_workdir(const char *dir, char *tmp) {
+  if (dir) return dir;
+  if (!mkdtemp(tmp)) {
+    perror("mkdtemp");
+    return NULL;
+  }
+  return tmp;
 }
 
 #endif
