@@ -18,7 +18,8 @@ FEAT_DIRS := $(sort $(dir $(wildcard src/features/*/feature.c)))
 FEAT_NAMES := $(notdir $(patsubst %/,%,$(FEAT_DIRS)))
 FEAT_SRC := $(wildcard src/features/*/*.c)
 EMBED    := $(sort $(wildcard src/core/templates/*.html src/core/migrations/*.sql \
-            src/features/*/templates/*.html src/features/*/migrations/*.sql assets/*))
+            src/features/*/templates/*.html src/features/*/migrations/*.sql \
+            src/features/*/schemas/*.json assets/*))
 # Front-end libraries from npm (package.json), embedded as NAME=PATH and
 # served under /static/vendor/: never committed. Missing: tools/deps.sh.
 VENDOR   := assets/vendor/leaflet.js=node_modules/leaflet/dist/leaflet.js \

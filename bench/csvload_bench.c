@@ -40,18 +40,12 @@
 #include "core/log.h"
 #include "core/tableschema.h"
 #include "core/util.h"
+#include "sqlite_import.h"
 
 /* The same table twice: "sessions" for csvload, "t" for .import. */
 #define COLUMNS_SQL                                                                      \
   "(id TEXT, id_pdc_itinerance TEXT NOT NULL, start TEXT NOT NULL, \"end\" TEXT NOT NULL," \
   " energy REAL NOT NULL)"
-
-static double cpu_ms(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-}
 
 /* Reads the whole file once so both loads start from the page cache. */
 static long long warm(const char *path) {
@@ -77,39 +71,6 @@ static long long count_rows(const char *db, const char *sql) {
   }
   sqlite3_close(h);
   return n;
-}
-
-/* sqlite3 DB "PRAGMA…" "CREATE TABLE t…" ".import --csv --skip 1 'FILE' t";
-** wall milliseconds, or -1. */
-static double run_import(const char *db, const char *csv) {
-  char *create = "CREATE TABLE t" COLUMNS_SQL;
-  char import[4200];
-  snprintf(import, sizeof import, ".import --csv --skip 1 '%s' t", csv);
-  char *argv[] = {"sqlite3", (char *)db, "PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;",
-                  create,    NULL};
-  /* The table first (untimed), then the import alone (timed). */
-  for (int step = 0; step < 2; step++) {
-    if (step == 1) {
-      argv[2] = "PRAGMA synchronous=NORMAL;";
-      argv[3] = import;
-      argv[4] = NULL;
-    }
-    double t0 = now_mono_ms();
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      if (devnull >= 0) dup2(devnull, 1);
-      execvp("sqlite3", argv);
-      _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
-    if (step == 1) return now_mono_ms() - t0;
-  }
-  return -1;
 }
 
 static int progress(void *ctx, const csvload_result *res) {
@@ -152,13 +113,7 @@ int main(int argc, char **argv) {
   }
   log_set_quiet(1);
   char tmp[] = "/tmp/guichet-csvbench-XXXXXX";
-  if (!dir) {
-    if (!mkdtemp(tmp)) {
-      perror("mkdtemp");
-      return 1;
-    }
-    dir = tmp;
-  }
+  if (!(dir = bench_workdir(dir, tmp))) return 1;
   char dbLoad[4096], dbImport[4096];
   snprintf(dbLoad, sizeof dbLoad, "%s/csvload.db", dir);
   snprintf(dbImport, sizeof dbImport, "%s/import.db", dir);
@@ -212,7 +167,7 @@ int main(int argc, char **argv) {
   /* 2. sqlite3 .import of the same file. */
   double rateImport = 0;
   if (import) {
-    double ms = run_import(dbImport, csv);
+    double ms = sqlite_import(dbImport, csv, "CREATE TABLE t" COLUMNS_SQL);
     long long nImport = count_rows(dbImport, "SELECT count(*) FROM t");
     if (ms < 0) {
       printf("sqlite3 .import: échec (sqlite3 est-il installé ?)\n");

@@ -5,7 +5,8 @@
 ** libcsv (a byte-at-a-time state machine calling back per field and per
 ** record) → row assembly (fields appended to one reused buffer, cells are
 ** pointers into it) → ts_validate_row_values (typed values, no allocation)
-** → optional row hook → bind and step one cached INSERT → COMMIT every
+** → optional row hook → bind and step one cached INSERT (or the hook
+** stores the row itself) → optional before_commit → COMMIT every
 ** batch_rows inserted rows.
 **
 ** Memory: one loader per call, freed before return: the block, the row
@@ -321,6 +322,14 @@ static void commit_batch(loader *L, int last) {
     db_rollback();
     return;
   }
+  if (L->o->before_commit && L->o->before_commit(L->o->ctx, L->res) != 0) {
+    db_rollback();
+    L->inBatch = 0;
+    fail(L, CSVLOAD_EDB,
+         "erreur à la clôture du lot %lld, annulé ; les %lld lots précédents sont chargés",
+         (long long)L->res->batches + 1, (long long)L->res->batches);
+    return;
+  }
   if (db_commit() != 0) {
     L->inBatch = 0;
     fail(L, CSVLOAD_EDB,
@@ -392,6 +401,12 @@ static void on_data_row(loader *L) {
            res->batches > 1 ? "s" : "");
       return;
     }
+    if (rc == CSVLOAD_STORED) {
+      res->rows_valid++;
+      if (++L->inBatch >= L->batchRows) commit_batch(L, 0);
+      return;
+    }
+    assert((rc == CSVLOAD_KEEP && L->sql) || rc == CSVLOAD_REJECT);
     if (rc > 0) {
       if (rep->nTotal == before)
         ts_report_add(rep, L->line, NULL, NULL, "hook",
@@ -632,7 +647,10 @@ int csvload_run(const csvload_opts *o, csvload_result *res) {
   char *block = NULL;
   struct csv_parser p;
   int parser = 0, opened = 0, ckOn = 0;
-  if (prepare_insert(&L) != 0) goto done;
+  if (o->table ? prepare_insert(&L) != 0 : !o->row_hook) {
+    if (!o->table) fail(&L, CSVLOAD_ETABLE, "ni table ni fonction qui range les lignes");
+    goto done;
+  }
   if (src_open(&src, o, res->error, sizeof res->error) != 0) {
     res->status = CSVLOAD_EINPUT;
     goto done;
@@ -662,6 +680,7 @@ int csvload_run(const csvload_opts *o, csvload_result *res) {
       break;
     }
     if (n == 0) break;
+    res->bytes_read = src.total;
     if (src.total > cap) {
       fail(&L, CSVLOAD_EINPUT, "fichier trop grand (plus de %lld octets)", (long long)cap);
       break;

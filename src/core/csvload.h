@@ -25,6 +25,13 @@
 ** against the database (the table and each column must exist) before
 ** anything is read.
 **
+** A caller whose rows do not map one to one onto a table's columns (values
+** to convert, a key to look up, an upsert) leaves `table` NULL and stores
+** each row in its row hook, which returns CSVLOAD_STORED; the hook's
+** writes, and those of the before_commit callback (aggregates of the
+** batch, a resume mark), join the batch's transaction, so they too are
+** committed or lost with it.
+**
 ** Threading: runs on the calling thread with its db connection; must not be
 ** called inside a transaction. The schema is reset and used by this load.
 */
@@ -52,6 +59,7 @@ typedef struct csvload_row {
 enum {
   CSVLOAD_KEEP = 0,   /* load the row */
   CSVLOAD_REJECT = 1, /* refuse it (the hook should ts_report_add why) */
+  CSVLOAD_STORED = 2, /* the hook wrote the row itself: count it as loaded */
   CSVLOAD_ABORT = -1  /* stop the load; the open batch is rolled back */
 };
 
@@ -73,6 +81,7 @@ typedef struct csvload_result {
   int64_t rows_loaded;   /* committed (rows_valid minus a rolled-back batch) */
   int64_t rows_rejected; /* refused by the schema, the hook or the table */
   int64_t batches;       /* transactions committed */
+  int64_t bytes_read;    /* input bytes read so far (after gunzip), for progress */
   char sep;              /* separator used */
   double elapsed_ms;     /* wall time of the load */
   double rows_per_s;     /* rows_read per second */
@@ -86,7 +95,8 @@ typedef struct csvload_opts {
   int fd;                        /* else, if use_fd, read to EOF; not closed */
   int use_fd;                    /* read fd */
   ts_schema *schema;             /* required */
-  const char *table;             /* target table */
+  const char *table;             /* target table; NULL: the row hook stores
+                                 ** every row it keeps (CSVLOAD_STORED) */
   const char *const *columns;    /* column for each schema field (NULL entry:
                                  ** not stored); NULL: the field names */
   const char *const *extra_cols; /* columns set to the same text on every row, */
@@ -95,9 +105,15 @@ typedef struct csvload_opts {
   /* Called for each row that passed the schema, inside the batch's
   ** transaction (so db reads see the batch so far, and writes join it). */
   int (*row_hook)(void *ctx, const csvload_row *row, ts_report *rep);
+  /* Called inside each batch's transaction just before its COMMIT (not
+  ** for a batch that is rolled back, nor one without a stored row); its
+  ** writes join the batch. res counts the batch's rows in rows_valid, not
+  ** yet in rows_loaded. Non-zero: the batch is rolled back and the load
+  ** stops (CSVLOAD_EDB). */
+  int (*before_commit)(void *ctx, const csvload_result *res);
   /* Called after each committed batch; non-zero stops the load there. */
   int (*progress)(void *ctx, const csvload_result *res);
-  void *ctx;         /* passed to both */
+  void *ctx;         /* passed to the three callbacks */
   size_t batch_rows; /* rows per transaction; 0: CSVLOAD_BATCH_ROWS */
   char sep;          /* 0: detect */
   size_t max_issues; /* issues kept; 0: TS_REPORT_MAX */

@@ -588,6 +588,7 @@ Test(csvload, one_transaction_per_batch) {
   cr_assert_eq(pl.inTable[0], 10); /* committed when reported */
   cr_assert_eq(pl.loaded[1], 20);
   cr_assert_eq(pl.loaded[2], 25);
+  cr_assert_eq(r.bytes_read, (int64_t)strlen(csv));
   csvload_result_free(&r);
   free(csv);
   ts_schema_free(s);
@@ -647,6 +648,98 @@ Test(csvload, aborting_mid_batch_rolls_the_batch_back) {
   cr_assert_eq(r.rows_read, 55);
   cr_assert_eq(count("SELECT count(*) FROM irve_sessions"), 40);
   cr_assert_eq(db_in_transaction(), 0);
+  csvload_result_free(&r);
+  free(csv);
+  ts_schema_free(s);
+}
+
+/* ------------------------------------------- rows stored by the hook */
+
+/* A hook that converts: the start as unix seconds, energy in Wh; every
+** seventh row refused. before_commit writes one mark per batch. */
+typedef struct store_ctx {
+  int failAtBatch; /* before_commit fails on this batch (0: never) */
+  int batches;     /* before_commit calls */
+} store_ctx;
+
+static int store_hook(void *ctx, const csvload_row *row, ts_report *rep) {
+  (void)ctx;
+  const ts_schema *s = row->schema;
+  const ts_value *start = &row->vals[ts_field_index(s, "start")];
+  const ts_value *energy = &row->vals[ts_field_index(s, "energy")];
+  if (row->line % 7 == 0) {
+    ts_report_add(rep, row->line, NULL, NULL, "test", "refusée par le test");
+    return CSVLOAD_REJECT;
+  }
+  int rc = db_run("INSERT INTO conv(start_s, wh) VALUES(?, ?)", "ii", start->key / 1000000,
+                  (int64_t)(energy->r * 1000 + 0.5));
+  return rc == DB_DONE ? CSVLOAD_STORED : CSVLOAD_ABORT;
+}
+
+static int store_mark(void *ctx, const csvload_result *res) {
+  store_ctx *c = ctx;
+  c->batches++;
+  if (c->batches == c->failAtBatch) return -1;
+  /* Inside the batch: its rows are in the table, not yet in rows_loaded. */
+  int64_t inTable = db_get_int(-1, "SELECT count(*) FROM conv", NULL);
+  cr_assert_eq(inTable, res->rows_valid);
+  return db_run("INSERT INTO marks(loaded) VALUES(?)", "i", inTable) == DB_DONE ? 0 : -1;
+}
+
+static void conv_tables(void) {
+  char *err = NULL;
+  cr_assert_eq(db_exec_script("CREATE TABLE conv(start_s INTEGER NOT NULL, wh INTEGER NOT NULL);"
+                              "CREATE TABLE marks(loaded INTEGER NOT NULL);",
+                              &err),
+               0, "%s", err ? err : "");
+}
+
+Test(csvload, the_hook_stores_rows_and_before_commit_joins_the_batch) {
+  conv_tables();
+  ts_schema *s = load_schema(FIX "schema-sessions.json");
+  char *csv = sessions_csv(95);
+  store_ctx c = {0};
+  csvload_opts o = {.data = csv, .ndata = strlen(csv), .schema = s, .batch_rows = 20,
+                    .row_hook = store_hook, .before_commit = store_mark, .ctx = &c};
+  csvload_result r;
+  cr_assert_eq(csvload_run(&o, &r), 0, "%s", r.error);
+  /* Lines 7, 14, … 91 refused: 13 of lines 2..96. */
+  cr_assert_eq(r.rows_read, 95);
+  cr_assert_eq(r.rows_rejected, 13);
+  cr_assert_eq(r.rows_loaded, 82);
+  cr_assert_eq(r.batches, 5);
+  cr_assert_eq(c.batches, 5);
+  cr_assert_eq(count("SELECT count(*) FROM conv"), 82);
+  cr_assert_eq(count("SELECT count(*) FROM marks"), 5);
+  cr_assert_eq(count("SELECT max(loaded) FROM marks"), 82);
+  /* First row: 2024-12-10T00:00:00+01:00, 0.5 kWh. */
+  cr_assert_eq(count("SELECT start_s FROM conv ORDER BY rowid LIMIT 1"), 1733785200);
+  cr_assert_eq(count("SELECT wh FROM conv ORDER BY rowid LIMIT 1"), 500);
+  csvload_result_free(&r);
+  free(csv);
+  ts_schema_free(s);
+}
+
+Test(csvload, a_failing_before_commit_rolls_its_batch_back) {
+  conv_tables();
+  ts_schema *s = load_schema(FIX "schema-sessions.json");
+  char *csv = sessions_csv(95);
+  store_ctx c = {.failAtBatch = 3};
+  csvload_opts o = {.data = csv, .ndata = strlen(csv), .schema = s, .batch_rows = 20,
+                    .row_hook = store_hook, .before_commit = store_mark, .ctx = &c};
+  csvload_result r;
+  cr_assert_eq(csvload_run(&o, &r), -1);
+  cr_assert_eq(r.status, CSVLOAD_EDB);
+  cr_assert_eq(r.batches, 2);
+  cr_assert_eq(r.rows_loaded, 40);
+  cr_assert_eq(count("SELECT count(*) FROM conv"), 40);
+  cr_assert_eq(count("SELECT count(*) FROM marks"), 2);
+  cr_assert_eq(db_in_transaction(), 0);
+  csvload_result_free(&r);
+  /* Without a table, a hook is needed. */
+  csvload_opts none = {.data = csv, .ndata = strlen(csv), .schema = s};
+  cr_assert_eq(csvload_run(&none, &r), -1);
+  cr_assert_eq(r.status, CSVLOAD_ETABLE);
   csvload_result_free(&r);
   free(csv);
   ts_schema_free(s);

@@ -4,7 +4,9 @@
 ** (programme_pages.c), their public pages with a simulator
 ** (public_pages.c), the rules (aid_rules.c); installers' labelled offers
 ** and declared equipment (label_pages.c, equipment_pages.c) reviewed by
-** instructors (review_pages.c), sharing catalog.c.
+** instructors (review_pages.c), sharing catalog.c; the charging data of
+** funded points, their summaries and API (charge.c, charge_stats.c,
+** charge_pages.c).
 **
 ** Territory admins get "aid.admin"; instructors and territory admins get
 ** "aid.review"; superadmins have every capability.
@@ -17,6 +19,7 @@
 #include "core/upload.h"
 #include "features/aid/aid.h"
 #include "features/aid/catalog.h"
+#include "features/aid/charge.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
 
@@ -26,6 +29,7 @@
 #define AID_CONTACT_BODY (32 * 1024) /* the contact form: a 5,000-byte message, urlencoded, and four short fields */
 #define AID_BATCH_BODY (16 * 1024) /* a work list's form: up to INSTR_BATCH_MAX ids and the return URL */
 #define AID_MESSAGE_BODY (3 * 10 * 1024 * 1024 + 64 * 1024) /* three 10 MB attachments and the text */
+#define AID_CHARGE_BODY (CHARGE_UPLOAD_MAX + 64 * 1024) /* one CSV upload plus the form around it */
 
 static const struct route routes[] = {
     {"GET", "/programmes", CAP_PUBLIC, 0, 0, programmes_page},
@@ -93,6 +97,21 @@ static const struct route routes[] = {
     {"POST", "/instruction/dossiers/:id/notes", "aid.review", 0, 0, instr_note_post},
     {"POST", "/instruction/dossiers/:id/messages", "aid.review", R_UPLOAD, AID_MESSAGE_BODY, instr_message_post},
     {"GET", "/instruction/dossiers/:id/documents/:doc", "aid.review", 0, 0, instr_doc_get},
+    /* Charging data (charge_pages.c): applicants see only their
+    ** organisation's dossiers and loads (404 otherwise, checked in each
+    ** handler); instructors all of them. */
+    {"GET", "/aides/dossiers/:id/donnees", CAP_LOGIN, 0, 0, charge_dossier_page},
+    {"POST", "/aides/dossiers/:id/donnees", CAP_LOGIN, R_UPLOAD, AID_CHARGE_BODY, charge_dossier_post},
+    {"GET", "/aides/dossiers/:id/donnees/points/:point", CAP_LOGIN, 0, 0, charge_point_page},
+    {"GET", "/aides/donnees", CAP_LOGIN, 0, 0, charge_org_page},
+    {"POST", "/aides/donnees", CAP_LOGIN, R_UPLOAD, AID_CHARGE_BODY, charge_org_post},
+    {"GET", "/aides/donnees/imports/:id", CAP_LOGIN, 0, 0, charge_import_page},
+    {"GET", "/aides/donnees/imports/:id/rapport.csv", CAP_LOGIN, 0, 0, charge_import_csv},
+    {"GET", "/instruction/dossiers/:id/donnees", "aid.review", 0, 0, charge_review_dossier_page},
+    {"GET", "/instruction/dossiers/:id/donnees/points/:point", "aid.review", 0, 0, charge_review_point_page},
+    {"GET", "/instruction/programmes/:id/donnees", "aid.review", 0, 0, charge_review_programme_page},
+    {"POST", "/api/v1/aides/sessions", CAP_LOGIN, R_API, CHARGE_API_BODY, charge_sessions_api},
+    {"POST", "/api/v1/aides/dossiers/:number/points", CAP_LOGIN, R_API, CHARGE_API_BODY, charge_points_api},
     {0, 0, 0, 0, 0, 0},
 };
 
@@ -174,6 +193,7 @@ static void init(void) {
   upload_track("aid_dossier_docs");
   job_register("aid.expire", expire_job);
   job_every("aid.expire", 24 * 3600);
+  job_register("aid.charge.load", charge_load_job);
 }
 
 const struct feature feature_aid = {
