@@ -8,6 +8,16 @@
 ** request) and "heat.operate" (operators: the requests of their networks;
 ** territory administrators too). The eligibility page, the API and the
 ** contact form are public; the form is CSRF-checked like every form.
+**
+** Bulk eligibility (bulk.c) asks for an account, not a role. Its answers
+** are public (the same test is open to anyone, one address at a time, on
+** the page and the API), as they are on France Chaleur Urbaine, where the
+** bulk test needs no account at all. The account is what ties a file, which
+** may list a client's buildings, to the one person who may see it, and what
+** bounds the cost: one file in progress per account, 50,000 rows, 16 MB.
+** A "professional" role would be granted by hand by an administrator, and
+** make a syndic or a design office wait for it, for data the public API
+** already gives them address by address.
 */
 #include <sodium.h>
 #include <stdio.h>
@@ -23,6 +33,9 @@
 
 #define HEAT_FORM_BODY (64 * 1024)               /* the contact form: a comment of 2,000 characters and a dozen fields */
 #define HEAT_IMPORT_BODY (20 * 1024 * 1024 + 4096) /* a 20 MB GeoJSON (the national file is ~50 MB: import by region) */
+/* A CSV of 50,000 addresses: ~4 MB with a reference column or two; 16 MB
+** leaves room for wide files, and a larger one is refused (413) unread. */
+#define HEAT_BULK_BODY (16 * 1024 * 1024 + 4096)
 
 static const struct route routes[] = {
     {"GET", "/admin/reseaux", "heat.admin", 0, 0, networks_page},
@@ -36,6 +49,10 @@ static const struct route routes[] = {
     {"GET", "/operateur/demandes", "heat.operate", 0, 0, requests_page},
     {"GET", "/operateur/demandes/:id", "heat.operate", 0, 0, request_page},
     {"POST", "/operateur/demandes/:id/statut", "heat.operate", 0, HEAT_FORM_BODY, request_status_post},
+    {"GET", "/eligibilite/en-masse", CAP_LOGIN, 0, 0, bulk_page},
+    {"POST", "/eligibilite/en-masse", CAP_LOGIN, R_UPLOAD, HEAT_BULK_BODY, bulk_post},
+    {"GET", "/eligibilite/en-masse/:id", CAP_LOGIN, 0, 0, bulk_job_page},
+    {"GET", "/eligibilite/en-masse/:id/resultat.csv", CAP_LOGIN, 0, 0, bulk_result},
     {0, 0, 0, 0, 0, 0},
 };
 
@@ -104,6 +121,6 @@ const struct feature feature_heat = {
     .name = "heat",
     .routes = routes,
     .grants = grants,
-    .init = NULL,
+    .init = heat_bulk_init,
     .seed = seed,
 };
