@@ -3,6 +3,7 @@
 **   guichet serve                 migrate, seed an empty database, serve HTTP
 **   guichet migrate               apply pending migrations
 **   guichet user add EMAIL [--role R]... [--password P]
+**   guichet token add EMAIL [NAME]  API token for an account (printed once)
 **   guichet backup [--keep N]     consistent online copy into data_dir/backups
 **   guichet verify-audit          check the audit chain; exit 1 on a problem
 **   guichet worker [--once]       run background jobs without serving HTTP
@@ -40,6 +41,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: guichet serve | migrate | worker [--once] | backup [--keep N] | verify-audit\n"
           "       guichet user add EMAIL [--role ROLE]... [--password PASSWORD]\n"
+          "       guichet token add EMAIL [NAME]\n"
           "       guichet import geojson LAYER FILE [--epsg N] [--id PROP] [--replace]\n"
           "       guichet import csv LAYER FILE (--lon COL --lat COL | --wkt COL) [--epsg N] [--replace]\n"
           "       guichet import addresses FILE[.gz] [--format ban|bondy|bano]\n");
@@ -237,6 +239,33 @@ static int cmd_user_add(int argc, char **argv) {
   return 0;
 }
 
+/* guichet token add EMAIL [NAME]: an API token for an active account, for
+** scripts and integrations set up by the operators of the platform. */
+static int cmd_token_add(int argc, char **argv) {
+  if (argc < 1 || argc > 2) usage();
+  if (open_db() != 0) return 1;
+  char *email = auth_email_norm(xstrdup(argv[0]));
+  int64_t uid = db_get_int(0, "SELECT id FROM users WHERE email=? AND status='active'", "t", email);
+  if (!uid) {
+    fprintf(stderr, "guichet: no active account %s\n", email);
+    free(email);
+    return 1;
+  }
+  char tok[44];
+  const char *name = argc == 2 ? argv[1] : "ligne de commande";
+  int64_t id = auth_api_token_create(uid, name, tok);
+  if (id < 0) {
+    free(email);
+    return 1;
+  }
+  char obj[32];
+  snprintf(obj, sizeof obj, "token:%lld", (long long)id);
+  audit_log(0, "account.token_create", obj, "cli", email);
+  printf("%s\n", tok);
+  free(email);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) usage();
   /* One malloc arena per core, not eight: request memory is short-lived and
@@ -249,6 +278,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "serve")) return cmd_serve();
   if (!strcmp(cmd, "migrate")) return open_db() == 0 ? 0 : 1;
   if (!strcmp(cmd, "user") && argc >= 3 && !strcmp(argv[2], "add")) return cmd_user_add(argc - 3, argv + 3);
+  if (!strcmp(cmd, "token") && argc >= 3 && !strcmp(argv[2], "add")) return cmd_token_add(argc - 3, argv + 3);
   if (!strcmp(cmd, "import") && argc >= 3) {
     if (open_db() != 0) return 1;
     if (!strcmp(argv[2], "geojson") || !strcmp(argv[2], "csv")) return geo_cli_import(argc - 2, argv + 2);

@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/config.h"
 #include "core/db.h"
@@ -178,8 +179,51 @@ static void anon_csrf(req *r) {
   r->csrf = arena_strdup(r->a, mac);
 }
 
+/* The user of a row whose columns from col on are: email, first_name,
+** last_name, totp on (0/1), roles (comma-separated or NULL). */
+static user *user_from_row(req *r, db_stmt *s, int col, int64_t uid) {
+  user *u = arena_alloc(r->a, sizeof *u);
+  u->id = uid;
+  u->email = arena_strdup(r->a, db_text(s, col));
+  u->first_name = arena_strdup(r->a, db_text(s, col + 1));
+  u->last_name = arena_strdup(r->a, db_text(s, col + 2));
+  u->totp = (int)db_int(s, col + 3);
+  const char *roles = db_text(s, col + 4);
+  u->roles = arena_strdup(r->a, roles ? roles : "");
+  u->caps = auth_caps_of_roles(u->roles);
+  return u;
+}
+
+#define USER_COLS "u.email, u.first_name, u.last_name, u.totp_secret IS NOT NULL," \
+                  " (SELECT group_concat(role, ',') FROM user_roles WHERE user_id=u.id)"
+
+/* An API request: the token names the user, or nobody. */
+static void load_api_token(req *r, const char *tok) {
+  if (strlen(tok) != 43) return;
+  char h[65];
+  auth_token_hash(tok, h);
+  db_stmt *s = db_query("SELECT t.id, t.user_id, coalesce(t.last_used_at, 0), " USER_COLS
+                        " FROM api_tokens t JOIN users u ON u.id=t.user_id"
+                        " WHERE t.token_hash=? AND t.revoked_at IS NULL AND u.status='active'",
+                        "t", h);
+  if (db_step(s) == DB_ROW) {
+    int64_t tid = db_int(s, 0), used = db_int(s, 2), now = now_unix();
+    r->token_id = tid;
+    r->me = user_from_row(r, s, 3, db_int(s, 1));
+    db_done(s);
+    if (now - used >= 60) db_run("UPDATE api_tokens SET last_used_at=? WHERE id=?", "ii", now, tid);
+    return;
+  }
+  db_done(s);
+}
+
 void auth_load_session(req *r) {
   if (r->sess || r->me) return;
+  const char *authz = r->api ? req_header(r, "Authorization") : NULL;
+  if (authz && !strncasecmp(authz, "Bearer ", 7)) {
+    load_api_token(r, authz + 7);
+    return;
+  }
   const char *tok = req_cookie(r, SESSION_COOKIE);
   if (!tok || strlen(tok) != 43) {
     anon_csrf(r);
@@ -188,12 +232,9 @@ void auth_load_session(req *r) {
   char h[65];
   auth_token_hash(tok, h);
   int64_t now = now_unix();
-  db_stmt *s = db_query(
-      "SELECT s.id, s.user_id, s.csrf, s.mfa_ok, s.created_at, s.seen_at, u.email, u.first_name,"
-      " u.last_name, u.status, u.totp_secret IS NOT NULL,"
-      " (SELECT group_concat(role, ',') FROM user_roles WHERE user_id=u.id)"
-      " FROM sessions s JOIN users u ON u.id=s.user_id WHERE s.token_hash=?",
-      "t", h);
+  db_stmt *s = db_query("SELECT s.id, s.user_id, s.csrf, s.mfa_ok, s.created_at, s.seen_at, u.status, " USER_COLS
+                        " FROM sessions s JOIN users u ON u.id=s.user_id WHERE s.token_hash=?",
+                        "t", h);
   if (db_step(s) != DB_ROW) {
     db_done(s);
     res_cookie(r, SESSION_COOKIE, "", 0);
@@ -204,7 +245,7 @@ void auth_load_session(req *r) {
   int64_t created = db_int(s, 4), seen = db_int(s, 5);
   int expired = now - seen > config_int("session_idle") ||
                 now - created > config_int("session_absolute") ||
-                strcmp(db_text(s, 9), "active") != 0;
+                strcmp(db_text(s, 6), "active") != 0;
   if (expired) {
     db_done(s);
     db_run("DELETE FROM sessions WHERE id=?", "i", sid);
@@ -218,22 +259,28 @@ void auth_load_session(req *r) {
   se->mfa_ok = (int)db_int(s, 3);
   r->sess = se;
   r->csrf = arena_strdup(r->a, db_text(s, 2));
-  if (se->mfa_ok) {
-    user *u = arena_alloc(r->a, sizeof *u);
-    u->id = uid;
-    u->email = arena_strdup(r->a, db_text(s, 6));
-    u->first_name = arena_strdup(r->a, db_text(s, 7));
-    u->last_name = arena_strdup(r->a, db_text(s, 8));
-    u->totp = (int)db_int(s, 10);
-    const char *roles = db_text(s, 11);
-    u->roles = arena_strdup(r->a, roles ? roles : "");
-    u->caps = auth_caps_of_roles(u->roles);
-    r->me = u;
-  } else {
+  if (se->mfa_ok)
+    r->me = user_from_row(r, s, 7, uid);
+  else
     r->pending_uid = uid;
-  }
   db_done(s);
   if (now - seen >= 60) db_run("UPDATE sessions SET seen_at=? WHERE id=?", "ii", now, sid);
+}
+
+int64_t auth_api_token_create(int64_t uid, const char *name, char out[44]) {
+  char h[65], hint[7];
+  auth_token_new(out);
+  auth_token_hash(out, h);
+  memcpy(hint, out, 6);
+  hint[6] = 0;
+  return db_insert("INSERT INTO api_tokens(user_id, name, token_hash, hint, created_at) VALUES(?,?,?,?,?)", NULL,
+                   "ittti", uid, name, h, hint, now_unix());
+}
+
+int auth_api_token_revoke(int64_t uid, int64_t id) {
+  return db_run("UPDATE api_tokens SET revoked_at=? WHERE id=? AND user_id=? AND revoked_at IS NULL", "iii",
+                now_unix(), id, uid) == DB_DONE &&
+         db_changes() > 0;
 }
 
 int auth_login(req *r, int64_t uid, int mfa_ok) {

@@ -42,8 +42,19 @@ const char *auth_cap_name(int bit);
 int auth_is_staff(const char *roles_csv);
 
 /* Loads the session named by the request's cookie into r (r->me or
-** r->pending_uid, r->sess, r->csrf); expired sessions are deleted. */
+** r->pending_uid, r->sess, r->csrf); expired sessions are deleted. On an
+** R_API route, "Authorization: Bearer TOKEN" names an API token instead:
+** r->me is its owner (if active) and r->token_id is set; the cookie is then
+** ignored, and the dispatcher skips the CSRF check (a bearer token is not
+** sent by the browser on its own). */
 void auth_load_session(req *r);
+
+/* API tokens (core/migrations/005_api_tokens.sql). Creates a token named
+** name for uid; the token (43 characters, shown once) goes to out.
+** Returns its id, or -1. */
+int64_t auth_api_token_create(int64_t uid, const char *name, char out[44]);
+/* Revokes token id of uid. Returns 1, or 0 if uid has no such live token. */
+int auth_api_token_revoke(int64_t uid, int64_t id);
 
 /* Starts a new session for uid (deleting the request's old one, if any),
 ** sets the cookie. mfa_ok: 1 if no TOTP step is owed. Returns 0 or -1. */

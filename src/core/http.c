@@ -965,14 +965,14 @@ static void dispatch(rctx *c) {
       return;
     }
     /* Staff who must use two-factor login are sent to enrol first. */
-    if (r->me && !r->me->totp && config_int("require_2fa_staff") && auth_is_staff(r->me->roles) &&
-        !(rt->flags & R_ENROL)) {
+    if (r->me && !r->token_id && !r->me->totp && config_int("require_2fa_staff") &&
+        auth_is_staff(r->me->roles) && !(rt->flags & R_ENROL)) {
       res_flash(r, _("Votre rôle exige la connexion en deux étapes : activez-la pour continuer."));
       res_redirect(r, "/compte/2fa");
       return;
     }
   }
-  if (is_state_changing(r->method) && !(rt->flags & R_NOCSRF) && !auth_csrf_ok(r)) {
+  if (is_state_changing(r->method) && !(rt->flags & R_NOCSRF) && !r->token_id && !auth_csrf_ok(r)) {
     res_error(r, 403, _("Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et réessayez."));
     return;
   }

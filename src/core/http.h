@@ -74,6 +74,7 @@ struct req {
   user *me;                  /* logged-in user with 2FA done, or NULL */
   int64_t pending_uid;       /* user who passed the password but owes TOTP */
   session *sess;             /* current session or NULL */
+  int64_t token_id;          /* API token that authenticated the request (R_API), or 0 */
   const char *csrf;          /* token for forms (session or anonymous) */
   const char *nonce;         /* CSP nonce for this response */
   struct MHD_Connection *conn; /* libmicrohttpd connection (http.c only) */

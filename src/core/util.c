@@ -294,6 +294,15 @@ int str_startswith(const char *z, const char *prefix) {
 
 int64_t now_unix(void) { return (int64_t)time(NULL); }
 
+const char *fmt_datetime(arena *a, int64_t t, const char *none) {
+  if (t <= 0) return none;
+  time_t tt = (time_t)t;
+  struct tm tm;
+  char out[32];
+  if (!localtime_r(&tt, &tm) || !strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm)) return none;
+  return arena_strdup(a, out);
+}
+
 double now_mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

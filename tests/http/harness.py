@@ -109,6 +109,23 @@ class Server:
         assert res.returncode == 0, res.stderr
         return int(res.stdout.split()[1])
 
+    def token(self, email, name="tests"):
+        """A new API token for an active account (guichet token add)."""
+        res = self.cli("token", "add", email, name)
+        assert res.returncode == 0, res.stderr
+        return res.stdout.strip()
+
+    def api(self, method, path, token=None, body=None, headers=None):
+        """A cookie-less API call; body (a dict or list) is sent as JSON."""
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        return Client(self).request(method, path, body=data, headers=h)
+
     def mails(self, to):
         """Outbox messages to an address, newest first (subject, body)."""
         deadline = time.time() + 5

@@ -161,10 +161,7 @@ void delete_post(req *r) {
   }
   size_t i;
   json_t *h;
-  json_array_foreach(hashes, i, h) {
-    if (!db_get_int(0, "SELECT count(*) FROM documents WHERE hash=?", "t", json_string_value(h)))
-      upload_remove(json_string_value(h));
-  }
+  json_array_foreach(hashes, i, h) upload_remove(json_string_value(h));
   json_decref(hashes);
   r->sess = NULL; /* the session row went with the user */
   r->me = NULL;

@@ -5,6 +5,7 @@
 */
 #include "core/db.h"
 #include "core/feature.h"
+#include "core/upload.h"
 
 #include "features/account/account.h"
 
@@ -38,6 +39,10 @@ static const struct route routes[] = {
     {"GET", "/compte/2fa", CAP_LOGIN, R_ENROL, 0, totp_page},
     {"POST", "/compte/2fa", CAP_LOGIN, R_ENROL, 0, totp_post},
     {"POST", "/compte/2fa/desactiver", CAP_LOGIN, 0, 0, totp_disable_post},
+    {"GET", "/compte/jetons", CAP_LOGIN, 0, 0, tokens_page},
+    {"POST", "/compte/jetons", CAP_LOGIN, 0, 0, token_post},
+    {"POST", "/compte/jetons/:id/revoquer", CAP_LOGIN, 0, 0, token_revoke_post},
+    {"GET", "/api/v1/moi", CAP_LOGIN, R_API, 0, me_api},
     {"GET", "/compte/export", CAP_LOGIN, 0, 0, export_get},
     {"GET", "/compte/supprimer", CAP_LOGIN, 0, 0, delete_page},
     {"POST", "/compte/supprimer", CAP_LOGIN, 0, 0, delete_post},
@@ -60,10 +65,12 @@ static void seed(void) {
     db_run("INSERT INTO org_members(org_id, user_id, role, added_at) VALUES(?,?,'owner',?)", "iii", org, uid, now);
 }
 
+static void init(void) { upload_track("documents"); }
+
 const struct feature feature_account = {
     .name = "account",
     .routes = routes,
     .grants = NULL,
-    .init = NULL,
+    .init = init,
     .seed = seed,
 };

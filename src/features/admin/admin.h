@@ -18,24 +18,9 @@
 #define ADMIN_OUTBOX_PER_PAGE 50  /* rows on /admin/outbox */
 #define ADMIN_FILTER_MAX 200      /* bytes of a text filter in a query string */
 
-/* A time as the French interface shows it, "05/03/2025 14:07", in the
-** server's local time zone (the territory's); `none` when t is 0. The text
-** is allocated in a. */
-const char *admin_date(arena *a, int64_t t, const char *none);
-
 /* A query-string argument, trimmed, allocated in the request arena; ""
 ** when absent. */
 const char *admin_arg(req *r, const char *name);
-
-/* The page asked for in the "page" query argument, 1 when absent or not a
-** positive number. */
-int64_t admin_page_arg(req *r);
-
-/* Adds "pager" to d: {"page", "pages", "total", "prev"?, "next"?, "keep":
-** [{"name", "value"}]} for templates/pager.html. page is clamped to the
-** last page (returned); keep lists the filters the links carry, as
-** name/value pairs ending with NULL (empty values are left out). */
-int64_t admin_pager(json_t *d, int64_t total, int64_t page, int64_t per, const char *const *keep);
 
 /* Marks which item of the admin menu is current ("users", "audit",
 ** "outbox"). */
@@ -49,10 +34,6 @@ void admin_db_failed(req *r);
 ** the form's values and errors and renders tmpl. d is consumed. */
 void admin_list_render(req *r, json_t *d, form *f, const char *key, json_t *list, int rc,
                        const char *tmpl);
-
-/* Appends to b the LIKE pattern matching text that contains z, with % _
-** and \ escaped for "ESCAPE '\'". */
-void admin_like_contains(buf *b, const char *z);
 
 /* A query's WHERE clause, put together from fixed SQL fragments chosen by
 ** which filters are present — never from input — with the values bound to

@@ -32,6 +32,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "features/admin/admin.h"
 
 /* n decimal digits at z as a number, or -1. */
@@ -152,7 +153,7 @@ void audit_page(req *r) {
     return;
   }
   const char *keep[] = {"utilisateur", zUser, "action", zAction, "objet", zObject, "du", zFrom, "au", zTo, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
   s = admin_query_prep(&w,
                        "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
                        " coalesce(a.ip, ''), coalesce(a.detail, '') FROM audit a LEFT JOIN users u ON u.id = a.user_id",
@@ -164,7 +165,7 @@ void audit_page(req *r) {
     json_t *e = json_object();
     int64_t uid = db_int(s, 2);
     json_object_set_new(e, "id", json_integer(db_int(s, 0)));
-    json_object_set_new(e, "at", json_string(admin_date(r->a, db_int(s, 1), "")));
+    json_object_set_new(e, "at", json_string(fmt_datetime(r->a, db_int(s, 1), "")));
     if (db_text(s, 3)) {
       json_object_set_new(e, "uid", json_integer(uid));
       json_object_set_new(e, "who", json_string(db_text(s, 3)));
@@ -232,7 +233,7 @@ void outbox_page(req *r) {
   admin_query w = {0};
   if (*q) {
     buf b = {0};
-    admin_like_contains(&b, q);
+    listing_like_contains(&b, q);
     admin_query_and(&w, "o.to_addr LIKE ? ESCAPE '\\'");
     admin_query_text(&w, arena_strdup(r->a, buf_str(&b)));
     buf_free(&b);
@@ -247,7 +248,7 @@ void outbox_page(req *r) {
     return;
   }
   const char *keep[] = {"q", q, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
   s = admin_query_prep(&w,
                        "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
                        " FROM outbox o",
@@ -262,8 +263,8 @@ void outbox_page(req *r) {
     json_object_set_new(m, "subject", json_string(db_text(s, 2)));
     json_object_set_new(m, "status_label", json_string(outbox_status(db_text(s, 3))));
     json_object_set_new(m, "status_class", json_string(outbox_class(db_text(s, 3))));
-    json_object_set_new(m, "created", json_string(admin_date(r->a, db_int(s, 4), "")));
-    json_object_set_new(m, "sent", json_string(admin_date(r->a, db_int(s, 5), "—")));
+    json_object_set_new(m, "created", json_string(fmt_datetime(r->a, db_int(s, 4), "")));
+    json_object_set_new(m, "sent", json_string(fmt_datetime(r->a, db_int(s, 5), "—")));
     json_array_append_new(list, m);
   }
   db_done(s);
@@ -342,8 +343,8 @@ void outbox_message_page(req *r) {
   }
   json_object_set_new(m, "status_label", json_string(outbox_status(db_text(s, 3))));
   json_object_set_new(m, "status_class", json_string(outbox_class(db_text(s, 3))));
-  json_object_set_new(m, "created", json_string(admin_date(r->a, db_int(s, 4), "")));
-  json_object_set_new(m, "sent", json_string(admin_date(r->a, db_int(s, 5), "—")));
+  json_object_set_new(m, "created", json_string(fmt_datetime(r->a, db_int(s, 4), "")));
+  json_object_set_new(m, "sent", json_string(fmt_datetime(r->a, db_int(s, 5), "—")));
   json_object_set_new(m, "error", json_string(db_text(s, 6)));
   db_done(s);
   json_object_set_new(d, "m", m);

@@ -27,6 +27,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "core/mail.h"
 #include "features/admin/admin.h"
 
@@ -149,7 +150,7 @@ void users_page(req *r) {
   admin_query w = {0};
   if (*q) {
     buf b = {0};
-    admin_like_contains(&b, q);
+    listing_like_contains(&b, q);
     const char *pat = arena_strdup(r->a, buf_str(&b));
     buf_free(&b);
     admin_query_and(&w, "(u.email LIKE ? ESCAPE '\\'"
@@ -175,7 +176,7 @@ void users_page(req *r) {
     return;
   }
   const char *keep[] = {"q", q, "role", role, "statut", st, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_USERS_PER_PAGE, keep);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_USERS_PER_PAGE, keep);
 
   s = admin_query_prep(&w,
                        "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.totp_secret IS NOT NULL,"
@@ -193,8 +194,8 @@ void users_page(req *r) {
     json_object_set_new(u, "status_label", json_string(status_label(db_text(s, 4))));
     json_object_set_new(u, "status_class", json_string(status_class(db_text(s, 4))));
     json_object_set_new(u, "totp", json_boolean(db_int(s, 5)));
-    json_object_set_new(u, "created", json_string(admin_date(r->a, db_int(s, 6), "")));
-    json_object_set_new(u, "last_login", json_string(admin_date(r->a, db_int(s, 7), _("jamais"))));
+    json_object_set_new(u, "created", json_string(fmt_datetime(r->a, db_int(s, 6), "")));
+    json_object_set_new(u, "last_login", json_string(fmt_datetime(r->a, db_int(s, 7), _("jamais"))));
     json_object_set_new(u, "roles", roles_labels(db_text(s, 8)));
     json_array_append_new(list, u);
   }
@@ -231,9 +232,9 @@ static void user_render(req *r, int64_t uid, int status, const int *checked, for
   json_object_set_new(u, "status_class", json_string(status_class(st)));
   json_object_set_new(u, "disabled", json_boolean(!strcmp(st, "disabled")));
   json_object_set_new(u, "totp", json_boolean(db_int(s, 7)));
-  json_object_set_new(u, "created", json_string(admin_date(r->a, db_int(s, 8), "")));
-  json_object_set_new(u, "confirmed", json_string(admin_date(r->a, db_int(s, 9), _("pas encore"))));
-  json_object_set_new(u, "last_login", json_string(admin_date(r->a, db_int(s, 10), _("jamais"))));
+  json_object_set_new(u, "created", json_string(fmt_datetime(r->a, db_int(s, 8), "")));
+  json_object_set_new(u, "confirmed", json_string(fmt_datetime(r->a, db_int(s, 9), _("pas encore"))));
+  json_object_set_new(u, "last_login", json_string(fmt_datetime(r->a, db_int(s, 10), _("jamais"))));
   json_object_set_new(u, "self", json_boolean(uid == r->me->id));
   db_done(s);
   json_object_set_new(u, "sessions", json_integer(db_get_int(0, "SELECT count(*) FROM sessions WHERE user_id=?",

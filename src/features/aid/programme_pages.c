@@ -179,6 +179,13 @@ static void prog_display(int64_t id, const prog *p, json_t *o) {
   }
 }
 
+int aid_rules_load(arena *a, int64_t id, aid_rules *ru) {
+  prog p;
+  if (!prog_load(a, id, &p)) return 0;
+  prog_rules(&p, ru);
+  return 1;
+}
+
 int aid_programme_load(req *r, int64_t id, aid_rules *ru, json_t *d) {
   prog p;
   if (!prog_load(r->a, id, &p)) return 0;
