@@ -40,6 +40,11 @@
 ** jobs core retries it later); an unreadable stored file fails the whole
 ** file. The last run tells the user by email.
 **
+** Progress: the file's page answers with "Refresh: 3" while the file is
+** queued or running (the HTTP form of <meta http-equiv="refresh">: no
+** script, which the CSP forbids inline, and no change to the shared
+** layout), and shows a reload link and a <progress> bar.
+**
 ** Retention: heat.bulk.purge (hourly) deletes the files and rows finished
 ** more than KEEP_DAYS ago, inputs already answered, files without a row (a
 ** deleted account) and temporary files left by a crash.
