@@ -147,8 +147,9 @@ def test_good_file_semicolons_utf8(srv):
     assert re.fullmatch(r"[01],\d\d", b1["geocodage_score"]), b1  # decimal comma beside ';'
     assert d[1]["distance_m"] == "147" and d[2]["distance_m"] == "420" and d[3]["distance_m"] == "1471"
     assert d[4]["reseau_id"] == ""
-    # Coordinates: no geocoding, same answer as the address.
+    # Coordinates: no geocoding, same answer as the address; the input's cells come back untouched.
     assert d[5]["distance_m"] == "39" and d[5]["geocodage_score"] == "" and d[5]["geocodage_adresse"] == ""
+    assert d[5]["lon"] == "-1,140582" and d[5]["lat"] == "46,158759"
     # A street without a number: its centroid; the quoted ';' survived.
     assert d[6]["adresse"] == "Rue des Essais; La Rochelle" and d[6]["distance_m"] == "297"
     # The page: summary, download link, no reload.
@@ -193,6 +194,20 @@ def test_coordinates_only_tabs(srv):
     d = as_dicts(rows)
     assert d[0]["eligibilite"] == "tres_proche" and d[1]["eligibilite"] == "hors_territoire"
     assert d[1]["distance_m"] == ""
+
+
+def test_answer_cells_cannot_run_as_formulas(srv):
+    old = srv.sql1("SELECT name FROM heat_networks WHERE sncu_id='1701C'")
+    srv.sql("UPDATE heat_networks SET name='=HYPERLINK(\"http://x\")' WHERE sncu_id='1701C'")
+    try:
+        c = as_(srv, PRO)
+        bid = bulk_id(upload(c, b"ref;adresse\n=1+1;1 Rue des Essais La Rochelle\n"))
+        assert wait_done(srv, bid) == "done"
+        d = as_dicts(result(c, bid)[1])
+        assert d[0]["reseau_nom"] == "'=HYPERLINK(\"http://x\")"  # an administrator typed it: defused
+        assert d[0]["ref"] == "=1+1"  # the user's own cell: given back as it came
+    finally:
+        srv.sql("UPDATE heat_networks SET name=? WHERE sncu_id='1701C'", old)
 
 
 # ------------------------------------------------------------------ bad rows

@@ -421,7 +421,7 @@ static void bulk_render(req *r, int status, form *f) {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(db_int(s, 0)));
     json_object_set_new(o, "filename", json_string(db_text(s, 1)));
-    json_object_set_new(o, "created", json_string(heat_date(r->a, db_int(s, 2))));
+    json_object_set_new(o, "created", json_string(fmt_datetime(r->a, db_int(s, 2), "")));
     progress_into(r, o, s, 3);
     json_array_append_new(l, o);
   }
@@ -575,8 +575,8 @@ void bulk_job_page(req *r) {
   progress_into(r, d, s, 0);
   json_object_set_new(d, "id", json_integer(id));
   json_object_set_new(d, "filename", json_string(db_text(s, 4)));
-  json_object_set_new(d, "created", json_string(heat_date(r->a, db_int(s, 5))));
-  json_object_set_new(d, "finished", json_string(heat_date(r->a, db_int(s, 6))));
+  json_object_set_new(d, "created", json_string(fmt_datetime(r->a, db_int(s, 5), "")));
+  json_object_set_new(d, "finished", json_string(fmt_datetime(r->a, db_int(s, 6), "")));
   json_object_set_new(d, "encoding", json_string(str_eq(db_text(s, 7), "utf-8") ? "UTF-8" : "Windows-1252"));
   const char *sep = db_text(s, 8);
   json_object_set_new(d, "sep", json_string(str_eq(sep, ";") ? _("point-virgule") : str_eq(sep, ",") ? _("virgule")
@@ -645,14 +645,20 @@ typedef struct slice {
   json_t *errors;    /* [{line, message}], ERRORS_KEPT at most (owned) */
 } slice;
 
+/* One line of the result: the input's cells as they came (they are the
+** user's own), then the answer's. An answer cell that a spreadsheet would
+** run as a formula (= + - @ tab CR first: a network's name is typed by an
+** administrator) gets a leading apostrophe, as core/sheet.c does. */
 static void put_line(slice *s, const char *const *cells, size_t ncell, const char *const *res) {
   for (size_t i = 0; i < s->cols.ncell; i++) {
     if (i) buf_putc(&s->out, s->sep);
     csvload_field(&s->out, i < ncell ? cells[i] : "", s->sep);
   }
   for (int k = 0; k < NOUT; k++) {
+    const char *z = res[k] ? res[k] : "";
     if (s->cols.ncell || k) buf_putc(&s->out, s->sep);
-    csvload_field(&s->out, res[k] ? res[k] : "", s->sep);
+    if (*z && strchr("=+-@\t\r", *z) && k != O_DIST && k != O_SCORE) z = arena_printf(s->a, "'%s", z);
+    csvload_field(&s->out, z, s->sep);
   }
   buf_puts(&s->out, "\r\n");
 }
