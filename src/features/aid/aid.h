@@ -92,6 +92,13 @@ void programme_edit_post(req *r);
 /* public_pages.c */
 void programmes_page(req *r);
 void programme_page(req *r);
+/* The aid for cost_cents and points under ru, as the pages show it: a new
+** object {"cost", "points", "by_rate", "by_cap", "cap_binds",
+** "bonus_total" (with the bonus), "amount" (French euros), "reason" (when
+** the programme would refuse it)}; templates/amount.html renders it. */
+json_t *aid_amount_detail(req *r, const aid_rules *ru, int64_t cost_cents, int64_t points, int with_bonus);
+/* The non-empty lines of z (\r dropped) as a new JSON array of strings. */
+json_t *aid_lines(const char *z);
 
 /* The programme table's helpers shared by both page files (programme_pages.c). */
 /* Loads programme id into rules (strings in r's arena) and, when d is not
