@@ -556,3 +556,273 @@ def test_extra_field_values_are_checked_by_type(srv):
     r = c.post("/aides/dossiers/%d/etape/3" % did, dict(good, x_desc="", action="enregistrer"))
     assert r.status == 303
     assert "desc" not in json.loads(srv.sql1("SELECT extra FROM aid_dossiers WHERE id=?", did))
+
+
+# ------------------------------------------------------------ the dossier's page
+
+def staff(srv, email="instructrice@exemple.fr"):
+    uid = srv.sql1("SELECT id FROM users WHERE email=?", email)
+    if not uid:
+        uid = srv.add_user(email, "instructor")
+        srv.sql("UPDATE users SET first_name='Inès', last_name='Tructrice' WHERE id=?", uid)
+    return uid
+
+
+def test_amendment_cancels_and_links_both_dossiers(srv):
+    c, uid, org, lid = company(srv, "modif")
+    did = submitted(srv, c, programme(srv, name="Programme modification"), lid)
+    old = srv.sql1("SELECT number FROM aid_dossiers WHERE id=?", did)
+    r = c.get("/aides/dossiers/%d" % did)
+    assert "Modifier la demande" in text_of(r) and "Abandonner" not in text_of(r)
+    r = c.post("/aides/dossiers/%d/modifier" % did, {})
+    assert r.status == 303
+    m = re.match(r"^/aides/dossiers/(\d+)/etape/1$", r.header("Location"))
+    assert m, r.header("Location")
+    nid = int(m.group(1))
+    new = srv.sql1("SELECT number FROM aid_dossiers WHERE id=?", nid)
+    assert status(srv, did) == "annulee" and status(srv, nid) == "brouillon"
+    assert srv.sql1("SELECT replaced_by_id FROM aid_dossiers WHERE id=?", did) == nid
+    assert srv.sql1("SELECT replaces_id FROM aid_dossiers WHERE id=?", nid) == did
+    r = c.get(r.header("Location"))
+    assert "La demande N° %s est annulée et remplacée par le brouillon N° %s" % (old, new) in text_of(r)
+    assert 'value="12 rue des Bornes"' in r.text  # prefilled
+    t = text_of(c.get("/aides/dossiers/%d" % did))
+    assert "Annulée – remplacée par la demande N° %s" % new in t
+    assert "annulée – remplacée par N° %s" % new in t  # the history's reason
+    assert "Modifier la demande" not in t
+    r = c.get("/aides/dossiers/%d" % nid)
+    assert "Cette demande remplace la demande N° %s" % old in text_of(r)
+    assert 'href="/aides/dossiers/%d"' % did in r.text
+    # Its documents came along; it is submitted again like any draft.
+    assert srv.sql1("SELECT count(*) FROM aid_dossier_docs WHERE dossier_id=?", nid) == 2
+    c.get("/aides/dossiers/%d/etape/4" % nid)
+    assert c.post("/aides/dossiers/%d/deposer" % nid, {"attest": "1"}).status == 303
+    assert status(srv, nid) == "deposee"
+    # A cancelled dossier cannot be amended again.
+    r = c.post("/aides/dossiers/%d/modifier" % did, {})
+    assert r.status == 409 and "seule une demande déposée et pas encore décidée peut être modifiée" in text_of(r)
+
+
+def test_history_messages_and_documents(srv):
+    c, uid, org, lid = company(srv, "suivi")
+    did = submitted(srv, c, programme(srv, name="Programme suivi"), lid)
+    iid = staff(srv)
+    now = int(time.time())
+    srv.sql("UPDATE aid_dossiers SET status='en_instruction', assignee_id=? WHERE id=?", iid, did)
+    srv.sql("INSERT INTO aid_dossier_events(dossier_id, at, user_id, kind, from_status, to_status, comment)"
+            " VALUES(?,?,?,'status','deposee','en_instruction','')", did, now + 1, iid)
+    srv.sql("INSERT INTO aid_dossier_events(dossier_id, at, user_id, kind, comment, internal)"
+            " VALUES(?,?,?,'note','secret de l’instruction',1)", did, now + 2, iid)
+    srv.sql("INSERT INTO aid_messages(dossier_id, user_id, from_staff, body, created_at)"
+            " VALUES(?,?,1,'Pouvez-vous préciser la puissance ?',?)", did, iid, now + 3)
+    r = c.get("/aides/dossiers/%d" % did)
+    assert r.status == 200
+    t = text_of(r)
+    assert "Déposée → En instruction" in t
+    assert "Service instructeur" in t
+    assert "Tructrice" not in t and "instructrice@exemple.fr" not in t  # staff are named by their role
+    assert "secret de l’instruction" not in t  # internal events stay internal
+    assert "Pouvez-vous préciser la puissance ?" in t
+    # Answering, with an attachment checked by content.
+    r = c.post("/aides/dossiers/%d/messages" % did, {"body": "Voici le schéma."},
+               files={"file": ("schema.txt", b"pas une image", "image/png")})
+    assert r.status == 422 and "Ce type de fichier n’est pas accepté" in text_of(r)
+    assert "Voici le schéma." in r.text  # kept
+    r = c.post("/aides/dossiers/%d/messages" % did, {"body": ""})
+    assert r.status == 422 and "Renseignez votre message." in text_of(r)
+    r = c.post("/aides/dossiers/%d/messages" % did, {"body": "Voici le schéma.\n22 kW."},
+               files={"file": ("schema.png", PNG, "image/png")})
+    assert r.status == 303
+    assert srv.sql1("SELECT from_staff FROM aid_messages WHERE dossier_id=? ORDER BY id DESC LIMIT 1", did) == 0
+    doc = srv.sql1("SELECT id FROM aid_dossier_docs WHERE dossier_id=? AND kind='message'", did)
+    assert doc
+    assert srv.mails("instructrice@exemple.fr")[0][0].startswith("Demande d’aide N°")
+    r = c.get("/aides/dossiers/%d" % did)
+    t = text_of(r)
+    assert "Voici le schéma." in t and "schema.png" in t
+    r = c.get("/aides/dossiers/%d/documents/%d" % (did, doc))
+    assert r.status == 200 and r.body == PNG
+    piece = srv.sql1("SELECT id FROM aid_dossier_docs WHERE dossier_id=? AND kind='Devis signé'", did)
+    r = c.get("/aides/dossiers/%d/documents/%d" % (did, piece))
+    assert r.status == 200 and r.body == PDF
+    # Another dossier's document through this dossier's path: 404.
+    other_c, _, _, other_lid = company(srv, "suivi-autre")
+    other = submitted(srv, other_c, programme(srv, name="Programme suivi 2"), other_lid)
+    odoc = srv.sql1("SELECT id FROM aid_dossier_docs WHERE dossier_id=? LIMIT 1", other)
+    assert c.get("/aides/dossiers/%d/documents/%d" % (did, odoc)).status == 404
+    # Drafts have no messages.
+    draft = start(c, programme(srv, name="Programme suivi 3"))
+    assert "Messages avec l’instructeur" not in text_of(c.get("/aides/dossiers/%d" % draft))
+    assert c.post("/aides/dossiers/%d/messages" % draft, {"body": "allô"}).status == 422
+
+
+def test_requested_documents_then_complements_sent(srv):
+    c, uid, org, lid = company(srv, "complements")
+    did = submitted(srv, c, programme(srv, name="Programme compléments"), lid)
+    iid = staff(srv)
+    now = int(time.time())
+    r = c.get("/aides/dossiers/%d" % did)
+    assert "Transmettre les compléments" not in text_of(r)
+    srv.sql("UPDATE aid_dossiers SET status='complements' WHERE id=?", did)
+    for label in ("Photo du tableau électrique", "Attestation de l’AG"):
+        srv.sql("INSERT INTO aid_doc_requests(dossier_id, label, requested_by, requested_at) VALUES(?,?,?,?)",
+                did, label, iid, now)
+    rids = [x[0] for x in srv.sql("SELECT id FROM aid_doc_requests WHERE dossier_id=? ORDER BY id", did)]
+    r = c.get("/aides/dossiers/%d" % did)
+    t = text_of(r)
+    assert "Photo du tableau électrique" in t and "2 pièce(s) encore à déposer" in t
+    assert 'action="/aides/dossiers/%d/complements/%d"' % (did, rids[0]) in r.text
+    r = c.post("/aides/dossiers/%d/complements" % did, {})
+    assert r.status == 422 and "Il reste 2 pièce(s) demandée(s) à déposer" in text_of(r)
+    r = c.post("/aides/dossiers/%d/complements/%d" % (did, rids[0]), {},
+               files={"file": ("photo.gif", b"GIF89a\x01\x00\x01\x00", "image/gif")})
+    assert r.status == 422 and "Ce type de fichier n’est pas accepté" in text_of(r)
+    r = c.post("/aides/dossiers/%d/complements/%d" % (did, rids[0]), {},
+               files={"file": ("photo.png", PNG, "image/png")})
+    assert r.status == 303
+    r = c.post("/aides/dossiers/%d/complements/%d" % (did, rids[1]), {},
+               files={"file": ("ag.pdf", PDF, "application/pdf")})
+    assert r.status == 303
+    assert srv.sql1("SELECT count(*) FROM aid_doc_requests WHERE dossier_id=? AND fulfilled_at IS NOT NULL"
+                    " AND doc_id IS NOT NULL", did) == 2
+    r = c.post("/aides/dossiers/%d/complements" % did, {})
+    assert r.status == 303
+    assert status(srv, did) == "en_instruction"
+    t = text_of(c.get("/aides/dossiers/%d" % did))
+    assert "Compléments demandés → En instruction" in t and "compléments transmis par le demandeur" in t
+    # Not in "complements" any more: uploads are refused.
+    r = c.post("/aides/dossiers/%d/complements/%d" % (did, rids[0]), {},
+               files={"file": ("photo.png", PNG, "image/png")})
+    assert r.status == 422
+    assert c.post("/aides/dossiers/%d/complements/999999" % did, {}).status == 404
+
+
+def test_proofs_then_payment_each_status_its_actions(srv):
+    c, uid, org, lid = company(srv, "versement")
+    did = submitted(srv, c, programme(srv, name="Programme versement"), lid)
+    # Before validation, no proofs and no payment.
+    t = text_of(c.get("/aides/dossiers/%d" % did))
+    assert "Justificatifs de réalisation" not in t and "Demander le versement" not in t
+    assert c.post("/aides/dossiers/%d/versement" % did, {}).status == 409
+    assert c.post("/aides/dossiers/%d/justificatifs/deposer" % did, {}).status == 409
+    r = c.post("/aides/dossiers/%d/justificatifs" % did, {"kind": "facture"},
+               files={"file": ("f.pdf", PDF, "application/pdf")})
+    assert r.status == 422 and "une fois la demande validée" in text_of(r)
+    move(srv, did, "validee", granted_cents=384000, committed=1, proofs_due_on=day(365))
+    r = c.get("/aides/dossiers/%d" % did)
+    t = text_of(r)
+    assert "Offre de prime signée" in t and "Procès-verbal de mise en service" in t
+    assert "Montant accordé 3 840,00 €" in t
+    assert "Modifier la demande" not in t  # a validated dossier is not amended
+    r = c.post("/aides/dossiers/%d/justificatifs/deposer" % did, {})
+    assert r.status == 422 and "Déposez d’abord : Offre de prime signée, Facture acquittée" in text_of(r)
+    for kind in ("offre_signee", "facture", "pv_mise_en_service"):
+        r = c.post("/aides/dossiers/%d/justificatifs" % did, {"kind": kind},
+                   files={"file": (kind + ".pdf", PDF, "application/pdf")})
+        assert r.status == 303, r
+    r = c.post("/aides/dossiers/%d/justificatifs" % did, {"kind": "photo"},
+               files={"file": ("x.pdf", PDF, "application/pdf")})
+    assert r.status == 422
+    r = c.post("/aides/dossiers/%d/justificatifs/deposer" % did, {})
+    assert r.status == 303 and status(srv, did) == "justificatifs"
+    r = c.get("/aides/dossiers/%d" % did)
+    assert "Demander le versement" in text_of(r)
+    r = c.post("/aides/dossiers/%d/versement" % did, {})
+    assert r.status == 303 and status(srv, did) == "versement"
+    t = text_of(c.get("/aides/dossiers/%d" % did))
+    assert "Justificatifs déposés → Versement demandé" in t
+    assert "Demander le versement" not in t and "Aucune autre action possible" in t
+
+
+def test_abandon_a_draft_and_withdraw_a_request(srv):
+    c, uid, org, lid = company(srv, "abandon")
+    pid = programme(srv, name="Programme abandon")
+    did = start(c, pid)
+    r = c.get("/aides/dossiers/%d" % did)
+    assert "Abandonner ce brouillon" in text_of(r) and "Retirer la demande" not in text_of(r)
+    r = c.post("/aides/dossiers/%d/abandonner" % did, {})
+    assert r.status == 303 and status(srv, did) == "annulee"
+    assert c.post("/aides/dossiers/%d/abandonner" % did, {}).status == 409
+    sub = submitted(srv, c, pid, lid)
+    assert c.post("/aides/dossiers/%d/abandonner" % sub, {}).status == 409
+    r = c.post("/aides/dossiers/%d/retirer" % sub, {"reason": "projet reporté"})
+    assert r.status == 303 and status(srv, sub) == "annulee"
+    assert srv.sql1("SELECT reason FROM aid_dossiers WHERE id=?", sub) == "retirée par le demandeur : projet reporté"
+
+
+def test_home_lists_dossiers_a_page_at_a_time(srv):
+    c, uid, org, lid = company(srv, "liste")
+    pid = programme(srv, name="Programme liste")
+    now = int(time.time())
+    for i in range(45):
+        st = "deposee" if i % 3 else "refusee"
+        srv.sql("INSERT INTO aid_dossiers(number, programme_id, org_id, user_id, status, amount_cents, created_at,"
+                " updated_at) VALUES(?,?,?,?,?,?,?,?)", "AV-TEST-%04d" % i, pid, org, uid, st, 100 * i, now, now + i)
+    r = c.get("/aides")
+    assert r.status == 200
+    rows = re.findall(r"AV-TEST-(\d{4})", r.text)
+    assert rows[:3] == ["0044", "0043", "0042"] and len(rows) == 20
+    assert "Page 1 sur 3" in text_of(r) and "45 demande(s)" in text_of(r)
+    r = c.get("/aides?page=3")
+    assert re.findall(r"AV-TEST-(\d{4})", r.text) == ["%04d" % i for i in range(4, -1, -1)]
+    r = c.get("/aides?statut=refusee")
+    found = re.findall(r"AV-TEST-(\d{4})", r.text)
+    assert len(found) == 15 and all(int(x) % 3 == 0 for x in found)
+    assert "statut=refusee" not in r.text or "page=" not in r.text  # one page only: no pager
+    assert re.search(r'<option value="refusee" selected>', r.text)
+    r = c.get("/aides?statut=inconnu&page=zz")
+    assert r.status == 200 and len(re.findall(r"AV-TEST-(\d{4})", r.text)) == 20
+    # Another company sees none of them.
+    other, _, _, _ = company(srv, "liste-autre")
+    assert "AV-TEST-" not in other.get("/aides").text
+
+
+def test_every_dossier_route_is_404_for_another_company(srv):
+    c, uid, org, lid = company(srv, "proprietaire")
+    pid = programme(srv, name="Programme cloisonné")
+    did = submitted(srv, c, pid, lid)
+    draft = start(c, pid)
+    doc = srv.sql1("SELECT id FROM aid_dossier_docs WHERE dossier_id=? LIMIT 1", did)
+    srv.sql("INSERT INTO aid_doc_requests(dossier_id, label, requested_at) VALUES(?, 'Pièce', ?)", did, int(time.time()))
+    rid = srv.sql1("SELECT id FROM aid_doc_requests WHERE dossier_id=?", did)
+    before = srv.sql("SELECT id, status, updated_at, site_city FROM aid_dossiers ORDER BY id")
+    gets = ["/aides/dossiers/%d" % did, "/aides/dossiers/%d/documents/%d" % (did, doc)] + \
+           ["/aides/dossiers/%d/etape/%d" % (x, n) for x in (did, draft) for n in (1, 2, 3, 4)]
+    posts = [("/aides/dossiers/%d/etape/%d" % (draft, n), dict(STEP1, label_id=lid, action="continuer"))
+             for n in (1, 2, 3, 4)] + [
+        ("/aides/dossiers/%d/deposer" % draft, {"attest": "1"}),
+        ("/aides/dossiers/%d/abandonner" % draft, {}),
+        ("/aides/dossiers/%d/retirer" % did, {}),
+        ("/aides/dossiers/%d/modifier" % did, {}),
+        ("/aides/dossiers/%d/messages" % did, {"body": "intrus"}),
+        ("/aides/dossiers/%d/complements/%d" % (did, rid), {}),
+        ("/aides/dossiers/%d/complements" % did, {}),
+        ("/aides/dossiers/%d/justificatifs" % did, {"kind": "facture"}),
+        ("/aides/dossiers/%d/justificatifs/deposer" % did, {}),
+        ("/aides/dossiers/%d/versement" % did, {}),
+    ]
+    intruder, _, _, _ = company(srv, "intrus")
+    srv.add_user("sans-org-404@exemple.fr", "applicant")
+    loner = srv.client()
+    loner.login("sans-org-404@exemple.fr")
+    for who in (intruder, loner):
+        for path in gets:
+            assert who.get(path).status == 404, path
+        who.get("/compte")
+        for path, fields in posts:
+            r = who.post(path, fields)
+            assert r.status == 404, (path, r)
+        r = who.post("/aides/dossiers/%d/messages" % did, {"body": "x"}, files={"file": ("a.pdf", PDF, "application/pdf")})
+        assert r.status == 404
+    assert srv.sql("SELECT id, status, updated_at, site_city FROM aid_dossiers ORDER BY id") == before
+    assert srv.sql1("SELECT count(*) FROM aid_messages WHERE body='intrus'") == 0
+    # Not logged in: sent to the login page.
+    anon = srv.client()
+    r = anon.get("/aides/dossiers/%d" % did)
+    assert r.status == 303 and r.header("Location").startswith("/connexion")
+    assert anon.get("/aides").status == 303
+    # The owner still sees it, and a missing id is the same 404.
+    assert c.get("/aides/dossiers/%d" % did).status == 200
+    assert c.get("/aides/dossiers/999999").status == 404
+    assert c.get("/aides/dossiers/%d/etape/5" % draft).status == 404
+    assert c.get("/aides/dossiers/%d/documents/999999" % did).status == 404

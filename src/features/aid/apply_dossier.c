@@ -298,9 +298,22 @@ static void move_and_reply(req *r, const dossier *d, const char *to, const char 
   res_redirect(r, arena_printf(r->a, "/aides/dossiers/%lld", (long long)d->id));
 }
 
+/* The page again with a refusal (409) when the dossier is not in status
+** `want`; 0 when it is. */
+static int status_or_reply(req *r, const dossier *d, const char *want, const char *why) {
+  if (!strcmp(d->status, want)) return 0;
+  form f;
+  form_init(&f, r, NULL);
+  form_error(&f, "actions", why);
+  dossier_render(r, 409, d, &f);
+  return -1;
+}
+
 void apply_abandon_post(req *r) {
   dossier d;
-  if (apply_dossier_or_reply(r, &d)) return;
+  if (apply_dossier_or_reply(r, &d) ||
+      status_or_reply(r, &d, "brouillon", _("Seul un brouillon s’abandonne ; une demande déposée se retire.")))
+    return;
   move_and_reply(r, &d, "annulee", _("brouillon abandonné par le demandeur"),
                  arena_printf(r->a, _("Le brouillon N° %s est abandonné."), d.number));
 }
