@@ -1,15 +1,22 @@
 /*
-** config.c — the configuration table. Every key has a default here, so a
-** typo in the file is an error, not a silently ignored line.
+** config.c — the configuration table. Every key has a default, here for
+** core's keys and in its feature's `config` table (feature.h) for the
+** others, so a typo in the file is an error, not a silently ignored line.
+**
+** The features' keys are copied into g_fkeys once, on first use (config_load
+** at start-up, or a test's config_set), under pthread_once; after loading,
+** every table is read-only and may be read from any thread.
 */
 #include "core/config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/feature.h"
 #include "core/util.h"
 
 typedef struct ckey {
@@ -50,10 +57,49 @@ static ckey g_keys[] = {
     {"secure_cookies", "auto", 0},     /* auto: Secure when base_url is https */
 };
 
-static ckey *find(const char *key) {
+/* A feature's key: its value slot and its declaration. */
+typedef struct fkey {
+  ckey k;                       /* key, default (borrowed from the feature), value */
+  const struct config_key *def; /* the feature's entry (range) */
+} fkey;
+
+static fkey *g_fkeys;           /* every feature's keys, malloc'ed once, never freed */
+static size_t g_nfkey;
+static pthread_once_t g_fonce = PTHREAD_ONCE_INIT;
+
+static ckey *find_in(const char *key) {
   for (size_t i = 0; i < ARRAY_SIZE(g_keys); i++)
     if (strcmp(g_keys[i].key, key) == 0) return &g_keys[i];
+  for (size_t i = 0; i < g_nfkey; i++)
+    if (strcmp(g_fkeys[i].k.key, key) == 0) return &g_fkeys[i].k;
   return NULL;
+}
+
+/* Copies the features' tables. A key outside its feature's prefix, or
+** declared twice, is a programming error: abort at start-up. */
+static void features_register(void) {
+  size_t n = 0;
+  for (int i = 0; features[i]; i++)
+    for (const struct config_key *c = features[i]->config; c && c->key; c++) n++;
+  g_fkeys = xcalloc(n ? n : 1, sizeof *g_fkeys);
+  for (int i = 0; features[i]; i++) {
+    size_t np = strlen(features[i]->name);
+    for (const struct config_key *c = features[i]->config; c && c->key; c++) {
+      if (strncmp(c->key, features[i]->name, np) != 0 || c->key[np] != '_' || find_in(c->key)) {
+        fprintf(stderr, "guichet: feature %s: configuration key '%s' must start with '%s_' and be unique\n",
+                features[i]->name, c->key, features[i]->name);
+        abort();
+      }
+      g_fkeys[g_nfkey].k.key = c->key;
+      g_fkeys[g_nfkey].k.dflt = c->dflt;
+      g_fkeys[g_nfkey++].def = c;
+    }
+  }
+}
+
+static ckey *find(const char *key) {
+  pthread_once(&g_fonce, features_register);
+  return find_in(key);
 }
 
 void config_set(const char *key, const char *value) {
@@ -84,7 +130,37 @@ static char *trim(char *z) {
   return z;
 }
 
+/* GUICHET_<KEY> overrides k when set. */
+static void env_override(ckey *k) {
+  char env[80] = "GUICHET_";
+  size_t n = strlen(env);
+  for (const char *z = k->key; *z && n < sizeof env - 1; z++) env[n++] = (char)toupper((unsigned char)*z);
+  env[n] = 0;
+  const char *v = getenv(env);
+  if (v) config_set(k->key, v);
+}
+
+/* 0 when every feature key with a range holds a whole number within it;
+** else -1 with a message naming the key. */
+static int check_ranges(void) {
+  for (size_t i = 0; i < g_nfkey; i++) {
+    const struct config_key *d = g_fkeys[i].def;
+    if (d->min == 0 && d->max == 0) continue;
+    const char *v = config_str(d->key);
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || errno || x < d->min || x > d->max) {
+      fprintf(stderr, "guichet: %s = '%s': expected a whole number from %lld to %lld\n", d->key, v, d->min,
+              d->max);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int config_load(void) {
+  pthread_once(&g_fonce, features_register);
   const char *path = getenv("GUICHET_CONFIG");
   int explicit = path != NULL;
   if (!path) path = "guichet.conf";
@@ -117,14 +193,7 @@ int config_load(void) {
     }
     fclose(f);
   }
-  for (size_t i = 0; i < ARRAY_SIZE(g_keys); i++) {
-    char env[80] = "GUICHET_";
-    size_t n = strlen(env);
-    for (const char *k = g_keys[i].key; *k && n < sizeof env - 1; k++)
-      env[n++] = (char)toupper((unsigned char)*k);
-    env[n] = 0;
-    const char *v = getenv(env);
-    if (v) config_set(g_keys[i].key, v);
-  }
-  return 0;
+  for (size_t i = 0; i < ARRAY_SIZE(g_keys); i++) env_override(&g_keys[i]);
+  for (size_t i = 0; i < g_nfkey; i++) env_override(&g_fkeys[i].k);
+  return check_ranges();
 }

@@ -11,6 +11,13 @@
 ** Every route declares, in its table entry, what the dispatcher enforces
 ** before the handler runs: the capability needed, whether the CSRF check
 ** applies, and the body cap.
+**
+** A feature's settings are configuration keys it declares in its `config`
+** table: core config (config.c) reads them at start-up from the same file
+** and GUICHET_<KEY> variables as its own keys, checks the whole numbers
+** against their range, and the feature reads them with config_str /
+** config_int. Each key starts with the feature's name and '_'
+** ("heat_reminder_days"), so features never collide.
 */
 #ifndef GUICHET_FEATURE_H
 #define GUICHET_FEATURE_H
@@ -48,12 +55,20 @@ struct grant {
   const char *cap;        /* "aid.review" */
 };
 
+/* A configuration key of a feature. */
+struct config_key {
+  const char *key;        /* "heat_reminder_days": NAME_…, lower case; GUICHET_HEAT_REMINDER_DAYS */
+  const char *dflt;       /* default, written as in the file */
+  long long min, max;     /* a whole number in [min, max]; both 0: any text */
+};
+
 struct feature {
   const char *name;                /* folder name */
   const struct route *routes;      /* table, ends with a zero entry */
   const struct grant *grants;      /* table, ends with a zero entry; may be NULL */
   void (*init)(void);              /* registers jobs etc.; may be NULL */
   void (*seed)(void);              /* demo data for an empty database; may be NULL */
+  const struct config_key *config; /* table, ends with a zero entry; may be NULL */
 };
 
 /* Generated: every feature, ends with NULL. */

@@ -383,14 +383,18 @@ const char *req_form(req *r, const char *name) {
   return NULL;
 }
 
-const char *req_form_trim(req *r, const char *name) {
-  const char *v = req_form(r, name);
+/* v without surrounding blanks, in the request arena; "" for NULL. */
+static const char *trimmed(req *r, const char *v) {
   if (!v) return "";
   while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n') v++;
   size_t n = strlen(v);
   while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n')) n--;
   return arena_strndup(r->a, v, n);
 }
+
+const char *req_form_trim(req *r, const char *name) { return trimmed(r, req_form(r, name)); }
+
+const char *req_query_trim(req *r, const char *name) { return trimmed(r, req_query(r, name)); }
 
 form_file *req_file(req *r, const char *name) {
   for (form_file *f = r->files; f; f = f->next)
@@ -632,6 +636,18 @@ void http_hmac_hex(const char *msg, char out[65]) {
 
 static void temp_unlink_cb(void *p) { unlink((const char *)p); }
 
+int req_tmpfile(req *r, const char *prefix, const char **path) {
+  char *z = arena_printf(r->a, "%s/%s-XXXXXX", g_tmpdir, prefix);
+  int fd = mkstemp(z);
+  if (fd < 0) {
+    log_error("http", "mkstemp %s: %s", z, strerror(errno));
+    return -1;
+  }
+  arena_defer(r->a, temp_unlink_cb, z);
+  *path = z;
+  return fd;
+}
+
 static void set_error(rctx *c, int status, const char *msg) {
   if (!c->err_status) {
     c->err_status = status;
@@ -667,14 +683,8 @@ static int file_write(rctx *c, form_file *f, const char *data, size_t size) {
     return 0;
   }
   if (f->fd < 0) {
-    char *path = arena_printf(c->r.a, "%s/upload-XXXXXX", g_tmpdir);
-    f->fd = mkstemp(path);
-    if (f->fd < 0) {
-      log_error("http", "mkstemp %s: %s", path, strerror(errno));
-      return -1;
-    }
-    f->path = path;
-    arena_defer(c->r.a, temp_unlink_cb, path);
+    f->fd = req_tmpfile(&c->r, "upload", &f->path);
+    if (f->fd < 0) return -1;
     if (c->filemem.n && write(f->fd, c->filemem.z, c->filemem.n) != (ssize_t)c->filemem.n) return -1;
     buf_reset(&c->filemem);
   }
@@ -1158,7 +1168,7 @@ int http_start(const http_opts *o, int *bound) {
   return 0;
 }
 
-const char *http_base_url(void) { return g_base_url; }
+const char *http_base_url(void) { return *g_base_url ? g_base_url : config_str("base_url"); }
 
 void http_stop(void) {
   if (g_daemon) MHD_stop_daemon(g_daemon);

@@ -96,8 +96,15 @@ const char *req_form(req *r, const char *name);    /* body field, first of that 
 const char *req_header(req *r, const char *name);
 const char *req_cookie(req *r, const char *name);
 form_file *req_file(req *r, const char *name);    /* first file of that field with size > 0 */
-/* Trimmed form field, "" when absent. */
+/* Trimmed form field or query-string argument, "" when absent. */
 const char *req_form_trim(req *r, const char *name);
+const char *req_query_trim(req *r, const char *name);
+
+/* A new empty file in data_dir/tmp, removed with the request: its open
+** descriptor (the caller closes it), its path in *path (arena). -1 when it
+** cannot be created (logged). For uploads spilled to disk and downloads
+** built on disk (exports). */
+int req_tmpfile(req *r, const char *prefix, const char **path);
 
 /* Path parameter as a positive integer; on failure answers 404 and returns
 ** -1 (the handler then just returns). */
@@ -136,7 +143,9 @@ typedef struct http_opts {
 ** the bound port in *bound, or -1. */
 int http_start(const http_opts *o, int *bound);
 /* The public base URL for links in emails: config base_url, or
-** http://listen:port once the server listens. No trailing slash. */
+** http://listen:port once the server listens. No trailing slash. In a
+** process that does not serve (guichet worker), config base_url as
+** written, "" when unset: mails written there have relative links. */
 const char *http_base_url(void);
 void http_stop(void);
 

@@ -5,6 +5,7 @@
 */
 #include "core/upload.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <magic.h>
@@ -16,10 +17,12 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/db.h"
 #include "core/i18n.h"
 #include "core/log.h"
 
 const char *const upload_doc_types[] = {"application/pdf", "image/jpeg", "image/png", NULL};
+const char *const upload_pdf_types[] = {"application/pdf", NULL};
 
 static _Thread_local magic_t t_magic; /* this thread's libmagic handle */
 static pthread_key_t g_key;           /* closes it when the thread ends */
@@ -85,6 +88,26 @@ static int copy_hash(form_file *f, int dst, unsigned char h[32]) {
   return 0;
 }
 
+/* The allowed types as a refusal names them, "un PDF, un JPEG ou un PNG",
+** in r's arena. */
+static const char *types_named(req *r, const char *const *allowed) {
+  static const char *const mimes[] = {"application/pdf", "image/jpeg", "image/png", NULL};
+  static const char *const names[] = {"PDF", "JPEG", "PNG"};
+  int n = 0;
+  while (allowed[n]) n++;
+  buf b = {0};
+  for (int i = 0; i < n; i++) {
+    const char *name = allowed[i];
+    for (int k = 0; mimes[k]; k++)
+      if (!strcmp(allowed[i], mimes[k])) name = names[k];
+    if (i) buf_puts(&b, i == n - 1 ? _(" ou ") : ", ");
+    buf_printf(&b, _("un %s"), name);
+  }
+  const char *z = arena_strdup(r->a, buf_str(&b));
+  buf_free(&b);
+  return z;
+}
+
 int upload_store(req *r, form_file *f, const char *const *allowed, size_t max, upload_info *out,
                  const char **err) {
   *err = NULL;
@@ -103,7 +126,7 @@ int upload_store(req *r, form_file *f, const char *const *allowed, size_t max, u
   for (int i = 0; mime && allowed[i]; i++)
     if (!strcmp(mime, allowed[i])) found = allowed[i];
   if (!found) {
-    *err = _("Ce type de fichier n’est pas accepté : déposez un PDF, un JPEG ou un PNG.");
+    *err = arena_printf(r->a, _("Ce type de fichier n’est pas accepté : déposez %s."), types_named(r, allowed));
     return -1;
   }
   char dir[600], tmp[700];
@@ -136,9 +159,30 @@ int upload_store(req *r, form_file *f, const char *const *allowed, size_t max, u
   return 0;
 }
 
+#define UPLOAD_TABLES_MAX 16
+static const char *g_tables[UPLOAD_TABLES_MAX]; /* set at start-up, read-only after */
+static int g_ntables;
+
+void upload_track(const char *table) {
+  assert(g_ntables < UPLOAD_TABLES_MAX);
+  for (const char *p = table; *p; p++) assert((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+  for (int i = 0; i < g_ntables; i++)
+    if (!strcmp(g_tables[i], table)) return;
+  g_tables[g_ntables++] = table;
+}
+
 void upload_remove(const char *hash) {
   arena *a = arena_new();
   char *p = upload_path(a, hash);
-  if (p) unlink(p);
+  int used = 0;
+  for (int i = 0; p && !used && i < g_ntables; i++) {
+    buf q = {0}; /* the table name is a registered identifier, the hash is bound */
+    buf_puts(&q, "SELECT count(*) FROM ");
+    buf_puts(&q, g_tables[i]);
+    buf_puts(&q, " WHERE hash=?");
+    used = db_get_int(1, buf_str(&q), "t", hash) != 0;
+    buf_free(&q);
+  }
+  if (p && !used) unlink(p);
   arena_free(a);
 }

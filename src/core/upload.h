@@ -20,17 +20,27 @@ typedef struct upload_info {
 
 /* Allowed types for company documents: PDF, JPEG, PNG. */
 extern const char *const upload_doc_types[];
+/* PDF only: technical documents, certificates. */
+extern const char *const upload_pdf_types[];
 
 /* Checks f against allowed (NULL-terminated MIME list) and max bytes, then
 ** stores it. Returns 0, or -1 with *err a French message for the user
-** (type refused, too large, empty) and nothing stored. */
+** (type refused — naming the allowed types —, too large, empty) and
+** nothing stored. */
 int upload_store(req *r, form_file *f, const char *const *allowed, size_t max, upload_info *out,
                  const char **err);
 
 /* Path of a stored file, allocated in a; NULL if hash is not 64 hex chars. */
 char *upload_path(arena *a, const char *hash);
 
-/* Deletes the stored file if no row references it any more (caller checks). */
+/* Files are shared by content: a Kbis uploaded in Mon compte and attached
+** to an aid request is one file. Every table that names stored files in a
+** `hash` column is registered once at start-up (a feature's init), and
+** upload_remove deletes the file only when no registered table still has a
+** row naming it. table: a constant identifier ([a-z0-9_]). */
+void upload_track(const char *table);
+/* Deletes the stored file unless a tracked table still names it. Call it
+** after the rows are deleted and committed. */
 void upload_remove(const char *hash);
 
 #endif

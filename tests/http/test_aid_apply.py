@@ -164,7 +164,8 @@ def test_home_lists_missing_label_and_account(srv):
     r = c.get("/aides")
     assert r.status == 200
     t = text_of(r)
-    assert "Votre compte n’est pas complet" in t
+    assert "Mon compte : Extrait Kbis." in t and "Mon compte : Pièce d’identité du dirigeant." in t
+    assert 'href="/compte#documents"' in r.text
     assert "n’a pas d’offre labellisée validée" in t
     assert 'href="/aides/labels"' in r.text
     assert "Aucune demande pour l’instant" in t
@@ -420,7 +421,8 @@ def test_submission_refused_when_incomplete_or_programme_closed(srv):
     srv.sql("UPDATE aid_labels SET status='validee' WHERE id=?", lid)
     srv.sql("DELETE FROM documents WHERE org_id=? AND kind='kbis'", org)
     r = c.get("/aides/dossiers/%d/etape/4" % did)
-    assert "Votre compte n’est pas complet" in text_of(r) and 'href="/compte"' in r.text
+    t = text_of(r)
+    assert "Votre compte n’est pas complet : Extrait Kbis." in t and 'href="/compte#documents"' in r.text
     assert c.post("/aides/dossiers/%d/deposer" % did, {"attest": "1"}).status == 422
     assert status(srv, did) == "brouillon"
 

@@ -5,6 +5,7 @@
 ** French parsing and formatting of amounts.
 */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "features/aid/aid.h"
@@ -201,4 +202,61 @@ Test(aid_format, euros_rate_date) {
   cr_assert_str_eq(out, "0,05\xC2\xA0%");
   aid_format_date(out, sizeof out, "2026-09-01");
   cr_assert_str_eq(out, "01/09/2026");
+}
+
+/* ------------------------------------------------ départements and kW */
+
+static int depts(const char *in, char *out, char *bad) {
+  return aid_departements_parse(in, out, AID_DEPTS_TEXT, bad, 32);
+}
+
+Test(aid_departements, normalised_sorted_distinct) {
+  char out[AID_DEPTS_TEXT], bad[32];
+  cr_assert_eq(depts(" 17; 79,2a 974 17\n9\t2B,01", out, bad), 0);
+  cr_assert_str_eq(out, "01,09,17,2A,2B,79,974");
+  cr_assert_eq(depts("971 972 973 974 975 976 95", out, bad), 0);
+  cr_assert_str_eq(out, "95,971,972,973,974,975,976");
+}
+
+Test(aid_departements, every_code_fits) {
+  char in[1024] = "", out[AID_DEPTS_TEXT], bad[32];
+  size_t n = 0;
+  for (int d = 1; d <= 95; d++)
+    if (d != 20) n += (size_t)snprintf(in + n, sizeof in - n, "%02d ", d);
+  n += (size_t)snprintf(in + n, sizeof in - n, "2A 2B 971 972 973 974 975 976");
+  cr_assert_eq(depts(in, out, bad), 0);
+  cr_assert_eq(strlen(out), 94 * 3 + 2 * 3 + 6 * 4 - 1);
+  cr_assert(strncmp(out, "01,02,", 6) == 0);
+  cr_assert(strstr(out, ",19,2A,2B,21,") != NULL);
+}
+
+Test(aid_departements, refused_with_the_token) {
+  char out[AID_DEPTS_TEXT], bad[32];
+  static const char *const cases[][2] = {{"17, 20", "20"}, {"2C", "2C"}, {"96", "96"}, {"977", "977"},
+                                         {"00", "00"}, {"0", "0"}, {"17 1234", "1234"}, {"Charente", "Charente"},
+                                         {"17-79", "17-79"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cr_assert_eq(depts(cases[i][0], out, bad), -1, "%s", cases[i][0]);
+    cr_assert_str_eq(bad, cases[i][1]);
+  }
+  cr_assert_eq(depts(" ,; ", out, bad), -1);
+  cr_assert_str_eq(bad, "");
+  cr_assert_eq(depts("", out, bad), -1);
+  /* A long token is cut to 20 bytes, never inside a character. */
+  cr_assert_eq(depts("ééééééééééééééééééééé", out, bad), -1);
+  cr_assert_eq(strlen(bad), 20);
+  cr_assert_eq(depts("aéééééééééééééééééééé", out, bad), -1);
+  cr_assert_eq(strlen(bad), 19);
+}
+
+Test(aid_format, kilowatts) {
+  char out[32];
+  aid_format_kw(out, sizeof out, 22000, 0);
+  cr_assert_str_eq(out, "22");
+  aid_format_kw(out, sizeof out, 7400, 0);
+  cr_assert_str_eq(out, "7,4");
+  aid_format_kw(out, sizeof out, 3680, 1);
+  cr_assert_str_eq(out, "3,68\xC2\xA0kW");
+  aid_format_kw(out, sizeof out, 10, 1);
+  cr_assert_str_eq(out, "0,01\xC2\xA0kW");
 }

@@ -15,6 +15,10 @@ int64_t account_org_of(int64_t uid, int *owner);
 /* 1 when the user's personal and company information and documents are
 ** complete (what aid and label requests need). */
 int account_is_complete(int64_t uid);
+/* What the user must still fill in for the account to be complete, as a
+** new JSON array of {"text": French sentence, "href": where on Mon compte
+** to fill it in}; empty when complete. */
+json_t *account_missing(int64_t uid);
 
 /* Mail helpers (auth_pages.c). */
 void account_mail_token(int64_t uid, const char *email, const char *purpose);

@@ -100,16 +100,28 @@ static void acct_load(int64_t uid, acct *a, json_t *p, json_t *c, json_t *docs) 
 }
 
 /* What is still missing before the account is complete, as a JSON array of
-** French sentences (empty when complete). */
+** {"text": French sentence, "href": the section of Mon compte that fills it
+** in} (empty when complete). */
 static json_t *missing_of(const acct *a) {
   json_t *m = json_array();
   if (!a->personal_ok)
-    json_array_append_new(m, json_string(_("Vos informations personnelles (civilité, nom, prénom, téléphone)")));
+    json_array_append_new(m, json_pack("{s:s, s:s}", "text",
+                                       _("Vos informations personnelles (civilité, nom, prénom, téléphone)"),
+                                       "href", "/compte#personnel"));
   if (!a->org)
-    json_array_append_new(m, json_string(_("Les informations de votre entreprise (SIRET, raison sociale, adresse)")));
+    json_array_append_new(m, json_pack("{s:s, s:s}", "text",
+                                       _("Les informations de votre entreprise (SIRET, raison sociale, adresse)"),
+                                       "href", "/compte#entreprise"));
   for (int i = 0; doc_kinds[i]; i++)
-    if (!a->has_doc[i]) json_array_append_new(m, json_string(doc_label(doc_kinds[i])));
+    if (!a->has_doc[i])
+      json_array_append_new(m, json_pack("{s:s, s:s}", "text", doc_label(doc_kinds[i]), "href", "/compte#documents"));
   return m;
+}
+
+json_t *account_missing(int64_t uid) {
+  acct a;
+  acct_load(uid, &a, NULL, NULL, NULL);
+  return missing_of(&a);
 }
 
 int account_is_complete(int64_t uid) {
@@ -309,8 +321,7 @@ void document_post(req *r) {
   json_t *h;
   json_array_foreach(old, i, h) {
     const char *hs = json_string_value(h);
-    if (strcmp(hs, info.hash) != 0 && !db_get_int(0, "SELECT count(*) FROM documents WHERE hash=?", "t", hs))
-      upload_remove(hs);
+    if (strcmp(hs, info.hash) != 0) upload_remove(hs);
   }
   json_decref(old);
   res_flash(r, arena_printf(r->a, _("Document « %s » enregistré."), doc_label(kind)));
@@ -354,7 +365,7 @@ void document_delete_post(req *r) {
     return;
   }
   db_run("DELETE FROM documents WHERE id=?", "i", id);
-  if (!db_get_int(0, "SELECT count(*) FROM documents WHERE hash=?", "t", hash)) upload_remove(hash);
+  upload_remove(hash);
   audit_log(r->me->id, "account.document_delete", arena_printf(r->a, "document:%lld", (long long)id), r->ip, "");
   res_flash(r, _("Le document est retiré."));
   res_redirect(r, "/compte");

@@ -38,8 +38,6 @@ static json_t *rows_json(db_stmt *s) {
   return arr;
 }
 
-static void unlink_cb(void *p) { unlink((const char *)p); }
-
 void export_get(req *r) {
   int64_t uid = r->me->id;
   json_t *all = json_object();
@@ -60,15 +58,14 @@ void export_get(req *r) {
   json_object_set_new(all, "audit", rows_json(db_query(
       "SELECT id, at, action, object, ip, detail FROM audit WHERE user_id=? ORDER BY id", "i", uid)));
 
-  char *path = arena_printf(r->a, "%s/tmp/export-XXXXXX", config_str("data_dir"));
-  int fd = mkstemp(path);
+  const char *path;
+  int fd = req_tmpfile(r, "export", &path);
   if (fd < 0) {
     json_decref(all);
     res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
     return;
   }
   close(fd);
-  arena_defer(r->a, unlink_cb, path);
   int zerr = 0;
   zip_t *z = zip_open(path, ZIP_TRUNCATE, &zerr);
   char *json = json_dumps(all, JSON_INDENT(2) | JSON_ENSURE_ASCII);
@@ -161,10 +158,7 @@ void delete_post(req *r) {
   }
   size_t i;
   json_t *h;
-  json_array_foreach(hashes, i, h) {
-    if (!db_get_int(0, "SELECT count(*) FROM documents WHERE hash=?", "t", json_string_value(h)))
-      upload_remove(json_string_value(h));
-  }
+  json_array_foreach(hashes, i, h) upload_remove(json_string_value(h));
   json_decref(hashes);
   r->sess = NULL; /* the session row went with the user */
   r->me = NULL;

@@ -5,6 +5,7 @@
 */
 #include "core/db.h"
 #include "core/feature.h"
+#include "core/upload.h"
 
 #include "features/account/account.h"
 
@@ -64,10 +65,12 @@ static void seed(void) {
     db_run("INSERT INTO org_members(org_id, user_id, role, added_at) VALUES(?,?,'owner',?)", "iii", org, uid, now);
 }
 
+static void init(void) { upload_track("documents"); }
+
 const struct feature feature_account = {
     .name = "account",
     .routes = routes,
     .grants = NULL,
-    .init = NULL,
+    .init = init,
     .seed = seed,
 };

@@ -1,7 +1,8 @@
 /*
 ** admin.h — the admin feature's internal interface: the handlers for the
 ** route table in feature.c, and the few helpers every admin page shares
-** (defined in feature.c). No other feature includes this header.
+** (defined in feature.c; the list helpers are in core/listing.h). No other
+** feature includes this header.
 */
 #ifndef GUICHET_ADMIN_H
 #define GUICHET_ADMIN_H
@@ -12,25 +13,11 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/http.h"
+#include "core/listing.h"
 
 #define ADMIN_USERS_PER_PAGE 50   /* rows on /admin/utilisateurs */
 #define ADMIN_AUDIT_PER_PAGE 100  /* rows on /admin/audit */
 #define ADMIN_OUTBOX_PER_PAGE 50  /* rows on /admin/outbox */
-#define ADMIN_FILTER_MAX 200      /* bytes of a text filter in a query string */
-
-/* A query-string argument, trimmed, allocated in the request arena; ""
-** when absent. */
-const char *admin_arg(req *r, const char *name);
-
-/* The page asked for in the "page" query argument, 1 when absent or not a
-** positive number. */
-int64_t admin_page_arg(req *r);
-
-/* Adds "pager" to d: {"page", "pages", "total", "prev"?, "next"?, "keep":
-** [{"name", "value"}]} for templates/pager.html. page is clamped to the
-** last page (returned); keep lists the filters the links carry, as
-** name/value pairs ending with NULL (empty values are left out). */
-int64_t admin_pager(json_t *d, int64_t total, int64_t page, int64_t per, const char *const *keep);
 
 /* Marks which item of the admin menu is current ("users", "audit",
 ** "outbox"). */
@@ -44,32 +31,6 @@ void admin_db_failed(req *r);
 ** the form's values and errors and renders tmpl. d is consumed. */
 void admin_list_render(req *r, json_t *d, form *f, const char *key, json_t *list, int rc,
                        const char *tmpl);
-
-/* Appends to b the LIKE pattern matching text that contains z, with % _
-** and \ escaped for "ESCAPE '\'". */
-void admin_like_contains(buf *b, const char *z);
-
-/* A query's WHERE clause, put together from fixed SQL fragments chosen by
-** which filters are present — never from input — with the values bound to
-** their placeholders in order. Lives on the caller's stack; owns nothing. */
-typedef struct admin_query {
-  const char *frag[8];       /* fixed fragments, joined with AND */
-  int nfrag;
-  struct {
-    int text;                /* 1: z is bound, 0: i */
-    int64_t i;
-    const char *z;           /* arena or literal text, alive until the statement is done */
-  } bind[12];
-  int nbind;                 /* placeholders bound so far: extra ones come after */
-} admin_query;
-
-/* Adds "AND frag" (frag a literal holding as many ? as values follow). */
-void admin_query_and(admin_query *q, const char *frag);
-void admin_query_int(admin_query *q, int64_t v);
-void admin_query_text(admin_query *q, const char *z);
-/* Prepares head + " WHERE …" + tail and binds the values; the caller binds
-** any placeholder of tail from q->nbind + 1 on, steps and db_done()s. */
-db_stmt *admin_query_prep(const admin_query *q, const char *head, const char *tail);
 
 /* users_pages.c */
 void admin_home_page(req *r);

@@ -25,60 +25,19 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/audit.h"
 #include "core/auth.h"
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "features/admin/admin.h"
-
-/* n decimal digits at z as a number, or -1. */
-static int digits(const char *z, int n) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (z[i] < '0' || z[i] > '9') return -1;
-    v = v * 10 + (z[i] - '0');
-  }
-  return v;
-}
-
-/* Parses a day, 2025-03-31 or 31/03/2025, into the local time at which it
-** starts, or with next = 1 the one at which the following day starts.
-** Returns 0, or -1 when z is not a day of the calendar. */
-static int day_start(const char *z, int next, int64_t *out) {
-  int y, m, d;
-  if (strlen(z) != 10) return -1;
-  if (z[4] == '-' && z[7] == '-') {
-    y = digits(z, 4), m = digits(z + 5, 2), d = digits(z + 8, 2);
-  } else if (z[2] == '/' && z[5] == '/') {
-    d = digits(z, 2), m = digits(z + 3, 2), y = digits(z + 6, 4);
-  } else {
-    return -1;
-  }
-  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
-  struct tm tm = {0};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = m - 1;
-  tm.tm_mday = d;
-  tm.tm_isdst = -1;
-  if (mktime(&tm) == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != m - 1) return -1; /* 31/02 rolls over */
-  struct tm t2 = {0};
-  t2.tm_year = y - 1900;
-  t2.tm_mon = m - 1;
-  t2.tm_mday = d + next; /* mktime carries into the next month or year */
-  t2.tm_isdst = -1;
-  time_t t = mktime(&t2);
-  if (t == (time_t)-1) return -1;
-  *out = (int64_t)t;
-  return 0;
-}
 
 /* ---------------------------------------------------------------- audit */
 
 /* Adds the user filter to w; records a form error when it names nobody. */
-static void audit_user_filter(req *r, form *f, admin_query *w, const char *z) {
+static void audit_user_filter(req *r, form *f, listing_query *w, const char *z) {
   const char *p = z[0] == '#' ? z + 1 : z;
   int64_t uid = -1;
   if (*p && strlen(p) <= 18 && strspn(p, "0123456789") == strlen(p)) {
@@ -92,8 +51,8 @@ static void audit_user_filter(req *r, form *f, admin_query *w, const char *z) {
       return;
     }
   }
-  admin_query_and(w, "a.user_id = ?");
-  admin_query_int(w, uid);
+  listing_query_and(w, "a.user_id = ?");
+  listing_query_int(w, uid);
 }
 
 void audit_page(req *r) {
@@ -104,62 +63,42 @@ void audit_page(req *r) {
   form_init(&f, r, NULL);
   const char *v[ARRAY_SIZE(names)];
   for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-    v[i] = admin_arg(r, names[i]);
+    v[i] = req_query_trim(r, names[i]);
     form_set(&f, names[i], v[i]);
-    if (strlen(v[i]) > ADMIN_FILTER_MAX)
-      form_error(&f, names[i], arena_printf(r->a, _("%d caractères au plus."), ADMIN_FILTER_MAX));
+    if (strlen(v[i]) > LISTING_FILTER_MAX)
+      form_error(&f, names[i], arena_printf(r->a, _("%d caractères au plus."), LISTING_FILTER_MAX));
   }
   const char *zUser = v[0], *zAction = v[1], *zObject = v[2], *zFrom = v[3], *zTo = v[4];
-  admin_query w = {0};
+  listing_query w = {0};
   if (!f.nerr) {
     if (*zUser) audit_user_filter(r, &f, &w, zUser);
     if (*zAction) {
-      admin_query_and(&w, "a.action >= ? AND a.action < ?");
-      admin_query_text(&w, zAction);
-      admin_query_text(&w, arena_printf(r->a, "%s\xff", zAction)); /* above every text that starts with it */
+      listing_query_and(&w, "a.action >= ? AND a.action < ?");
+      listing_query_text(&w, zAction);
+      listing_query_text(&w, arena_printf(r->a, "%s\xff", zAction)); /* above every text that starts with it */
     }
     if (*zObject) {
-      admin_query_and(&w, "a.object = ?");
-      admin_query_text(&w, zObject);
+      listing_query_and(&w, "a.object = ?");
+      listing_query_text(&w, zObject);
     }
-    int64_t from = 0, to = 0;
-    static const char *bad_day = N_("Date invalide : saisissez-la sous la forme aaaa-mm-jj, par exemple 2025-03-31.");
-    if (*zFrom && day_start(zFrom, 0, &from) != 0) form_error(&f, "du", _(bad_day));
-    if (*zTo && day_start(zTo, 1, &to) != 0) form_error(&f, "au", _(bad_day));
-    if (*zFrom && *zTo && !f.nerr && to <= from)
-      form_error(&f, "au", _("La date de fin précède la date de début."));
-    if (*zFrom) {
-      admin_query_and(&w, "a.at >= ?");
-      admin_query_int(&w, from);
-    }
-    if (*zTo) {
-      admin_query_and(&w, "a.at < ?");
-      admin_query_int(&w, to);
-    }
+    listing_days(&f, &w, zFrom, zTo, "a.at >= ?", "a.at < ?");
   }
   if (f.nerr) {
     form_into(&f, d);
     res_page(r, 422, "admin/audit", d);
     return;
   }
-  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM audit a", "");
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
-    json_decref(d);
-    admin_db_failed(r);
-    return;
-  }
+  int64_t total;
+  if (listing_count_or_reply(r, &w, "SELECT count(*) FROM audit a", d, &total)) return;
   const char *keep[] = {"utilisateur", zUser, "action", zAction, "objet", zObject, "du", zFrom, "au", zTo, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
-  s = admin_query_prep(&w,
-                       "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
-                       " coalesce(a.ip, ''), coalesce(a.detail, '') FROM audit a LEFT JOIN users u ON u.id = a.user_id",
-                       "ORDER BY a.id DESC LIMIT ? OFFSET ?");
-  db_bind_int(s, w.nbind + 1, ADMIN_AUDIT_PER_PAGE);
-  db_bind_int(s, w.nbind + 2, (page - 1) * ADMIN_AUDIT_PER_PAGE);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_AUDIT_PER_PAGE, keep);
+  db_stmt *s = listing_page_prep(&w,
+                                "SELECT a.id, a.at, a.user_id, u.email, a.action, coalesce(a.object, ''),"
+                                " coalesce(a.ip, ''), coalesce(a.detail, '')"
+                                " FROM audit a LEFT JOIN users u ON u.id = a.user_id",
+                                "ORDER BY a.id DESC", page, ADMIN_AUDIT_PER_PAGE);
   json_t *list = json_array();
+  int rc;
   while ((rc = db_step(s)) == DB_ROW) {
     json_t *e = json_object();
     int64_t uid = db_int(s, 2);
@@ -221,40 +160,32 @@ void outbox_page(req *r) {
   admin_nav(d, "outbox");
   form f;
   form_init(&f, r, NULL);
-  const char *q = admin_arg(r, "q");
+  const char *q = req_query_trim(r, "q");
   form_set(&f, "q", q);
-  if (strlen(q) > ADMIN_FILTER_MAX) {
-    form_error(&f, "q", arena_printf(r->a, _("%d caractères au plus."), ADMIN_FILTER_MAX));
+  if (strlen(q) > LISTING_FILTER_MAX) {
+    form_error(&f, "q", arena_printf(r->a, _("%d caractères au plus."), LISTING_FILTER_MAX));
     form_into(&f, d);
     res_page(r, 422, "admin/outbox", d);
     return;
   }
-  admin_query w = {0};
+  listing_query w = {0};
   if (*q) {
     buf b = {0};
-    admin_like_contains(&b, q);
-    admin_query_and(&w, "o.to_addr LIKE ? ESCAPE '\\'");
-    admin_query_text(&w, arena_strdup(r->a, buf_str(&b)));
+    listing_like_contains(&b, q);
+    listing_query_and(&w, "o.to_addr LIKE ? ESCAPE '\\'");
+    listing_query_text(&w, arena_strdup(r->a, buf_str(&b)));
     buf_free(&b);
   }
-  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM outbox o", "");
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
-    json_decref(d);
-    admin_db_failed(r);
-    return;
-  }
+  int64_t total;
+  if (listing_count_or_reply(r, &w, "SELECT count(*) FROM outbox o", d, &total)) return;
   const char *keep[] = {"q", q, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
-  s = admin_query_prep(&w,
-                       "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
-                       " FROM outbox o",
-                       "ORDER BY o.id DESC LIMIT ? OFFSET ?");
-  db_bind_int(s, w.nbind + 1, ADMIN_OUTBOX_PER_PAGE);
-  db_bind_int(s, w.nbind + 2, (page - 1) * ADMIN_OUTBOX_PER_PAGE);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_OUTBOX_PER_PAGE, keep);
+  db_stmt *s = listing_page_prep(&w,
+                                "SELECT o.id, o.to_addr, o.subject, o.status, o.created_at, coalesce(o.sent_at, 0)"
+                                " FROM outbox o",
+                                "ORDER BY o.id DESC", page, ADMIN_OUTBOX_PER_PAGE);
   json_t *list = json_array();
+  int rc;
   while ((rc = db_step(s)) == DB_ROW) {
     json_t *m = json_object();
     json_object_set_new(m, "id", json_integer(db_int(s, 0)));

@@ -27,6 +27,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "core/mail.h"
 #include "features/admin/admin.h"
 
@@ -114,9 +115,9 @@ void users_page(req *r) {
   admin_nav(d, "users");
   form f;
   form_init(&f, r, NULL);
-  const char *q = admin_arg(r, "q"), *role = admin_arg(r, "role"), *st = admin_arg(r, "statut");
+  const char *q = req_query_trim(r, "q"), *role = req_query_trim(r, "role"), *st = req_query_trim(r, "statut");
   form_set(&f, "q", q);
-  if (strlen(q) > ADMIN_FILTER_MAX) form_error(&f, "q", arena_printf(r->a, _("%d caractères au plus."), ADMIN_FILTER_MAX));
+  if (strlen(q) > LISTING_FILTER_MAX) form_error(&f, "q", arena_printf(r->a, _("%d caractères au plus."), LISTING_FILTER_MAX));
   if (*role && !auth_role_known(role)) role = ""; /* only a forged URL gets here: show everyone */
   int st_ok = 0;
   for (int i = 0; statuses[i]; i++) st_ok |= !strcmp(st, statuses[i]);
@@ -146,45 +147,37 @@ void users_page(req *r) {
     return;
   }
 
-  admin_query w = {0};
+  listing_query w = {0};
   if (*q) {
     buf b = {0};
-    admin_like_contains(&b, q);
+    listing_like_contains(&b, q);
     const char *pat = arena_strdup(r->a, buf_str(&b));
     buf_free(&b);
-    admin_query_and(&w, "(u.email LIKE ? ESCAPE '\\'"
+    listing_query_and(&w, "(u.email LIKE ? ESCAPE '\\'"
                         " OR coalesce(u.first_name, '') || ' ' || coalesce(u.last_name, '') LIKE ? ESCAPE '\\'"
                         " OR coalesce(u.last_name, '') || ' ' || coalesce(u.first_name, '') LIKE ? ESCAPE '\\')");
-    for (int i = 0; i < 3; i++) admin_query_text(&w, pat);
+    for (int i = 0; i < 3; i++) listing_query_text(&w, pat);
   }
   if (*role) {
-    admin_query_and(&w, "EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role = ?)");
-    admin_query_text(&w, role);
+    listing_query_and(&w, "EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role = ?)");
+    listing_query_text(&w, role);
   }
   if (*st) {
-    admin_query_and(&w, "u.status = ?");
-    admin_query_text(&w, st);
+    listing_query_and(&w, "u.status = ?");
+    listing_query_text(&w, st);
   }
-  db_stmt *s = admin_query_prep(&w, "SELECT count(*) FROM users u", "");
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
-    json_decref(d);
-    admin_db_failed(r);
-    return;
-  }
+  int64_t total;
+  if (listing_count_or_reply(r, &w, "SELECT count(*) FROM users u", d, &total)) return;
   const char *keep[] = {"q", q, "role", role, "statut", st, NULL};
-  int64_t page = admin_pager(d, total, admin_page_arg(r), ADMIN_USERS_PER_PAGE, keep);
+  int64_t page = listing_pager(d, total, listing_page_arg(r), ADMIN_USERS_PER_PAGE, keep);
 
-  s = admin_query_prep(&w,
-                       "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.totp_secret IS NOT NULL,"
-                       " u.created_at, coalesce(u.last_login_at, 0),"
-                       " (SELECT group_concat(role, ',') FROM user_roles WHERE user_id = u.id) FROM users u",
-                       "ORDER BY u.created_at DESC, u.id DESC LIMIT ? OFFSET ?");
-  db_bind_int(s, w.nbind + 1, ADMIN_USERS_PER_PAGE);
-  db_bind_int(s, w.nbind + 2, (page - 1) * ADMIN_USERS_PER_PAGE);
+  db_stmt *s = listing_page_prep(&w,
+                                "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.totp_secret IS NOT NULL,"
+                                " u.created_at, coalesce(u.last_login_at, 0),"
+                                " (SELECT group_concat(role, ',') FROM user_roles WHERE user_id = u.id) FROM users u",
+                                "ORDER BY u.created_at DESC, u.id DESC", page, ADMIN_USERS_PER_PAGE);
   json_t *list = json_array();
+  int rc;
   while ((rc = db_step(s)) == DB_ROW) {
     json_t *u = json_object();
     json_object_set_new(u, "id", json_integer(db_int(s, 0)));

@@ -111,4 +111,35 @@ const char *aid_target_label(const char *code);
 /* Today in the server's time zone (the territory's), "YYYY-MM-DD". */
 void aid_today(char out[11]);
 
+/* ------------------------------------------------ labels and equipment
+** Labelled offers and declared equipment (label_pages.c, equipment_pages.c,
+** review_pages.c; tables in migrations/002_labels.sql). What the dossiers
+** need of them is below; the rest stays in catalog.h. */
+
+#define AID_DEPTS_MAX 102  /* distinct département codes: 01–95 but 20, 2A, 2B, 971–976 */
+#define AID_DEPTS_TEXT 512 /* room for every code, comma-joined, with its NUL */
+
+/* Parses the départements a user typed ("17, 79 ;2a 971", separated by
+** spaces, commas or semicolons; "9" means "09") into out: the distinct
+** codes in INSEE order, comma-joined ("17,2A,79,971"). n >= AID_DEPTS_TEXT
+** (asserted). Returns 0, or -1 with bad (size nbad) holding the first
+** token that is not a code (20 bytes at most), or "" when none was typed. */
+int aid_departements_parse(const char *z, char *out, size_t n, char *bad, size_t nbad);
+
+/* Formats a power in watts as kilowatts the French way: 7400 → "7,4",
+** 22000 → "22", 3680 → "3,68"; with unit, followed by U+00A0 "kW". */
+void aid_format_kw(char *out, size_t n, int64_t watts, int unit);
+
+/* 1 when label label_id belongs to organisation org_id and is validated
+** (status 'validee'), else 0. One indexed read. */
+int aid_label_valid(int64_t label_id, int64_t org_id);
+/* Appends to out (a JSON array) one {"id", "name"} per validated label of
+** org_id, by name. Returns how many, or -1 on a database error. */
+int aid_labels_validated(int64_t org_id, json_t *out);
+/* The same for equipment: 1 when it belongs to org_id and is validated. */
+int aid_equipment_valid(int64_t equipment_id, int64_t org_id);
+/* Appends {"id", "name"} per validated equipment of org_id, name being
+** "brand model (reference)". Returns how many, or -1. */
+int aid_equipment_validated(int64_t org_id, json_t *out);
+
 #endif

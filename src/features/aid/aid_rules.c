@@ -174,3 +174,90 @@ void aid_format_date(char *out, size_t n, const char *z) {
   if (!aid_date_valid(z)) snprintf(out, n, "%s", z);
   else snprintf(out, n, "%.2s/%.2s/%.4s", z + 8, z + 5, z);
 }
+
+/* ------------------------------------------------ labels and equipment */
+
+/* Sort key of a valid code: the number × 10, Corsica's 2A and 2B between
+** 19 and 21 (as the INSEE list orders them). */
+static int dept_key(const char *code) {
+  if (code[0] == '2' && (code[1] == 'A' || code[1] == 'B')) return 200 + (code[1] - 'A' + 1);
+  int v = 0;
+  for (const char *c = code; *c; c++) v = v * 10 + (*c - '0');
+  return v * 10;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Normalises the token t[0..n) into code (upper case, two digits at least);
+** 1 if it names a département, else 0. */
+static int dept_code(const char *t, size_t n, char code[4]) {
+  memset(code, 0, 4);
+  if (n == 1 && is_digit(t[0]) && t[0] != '0') { /* "9" typed for "09" */
+    code[0] = '0';
+    code[1] = t[0];
+    return 1;
+  }
+  if (n == 2 && t[0] == '2' && (t[1] == 'a' || t[1] == 'A' || t[1] == 'b' || t[1] == 'B')) {
+    code[0] = '2';
+    code[1] = (char)(t[1] & ~0x20); /* upper case */
+    return 1;
+  }
+  if (n == 2 && is_digit(t[0]) && is_digit(t[1])) {
+    int v = (t[0] - '0') * 10 + (t[1] - '0');
+    memcpy(code, t, 2);
+    return v >= 1 && v <= 95 && v != 20; /* 20 was split into 2A and 2B in 1976 */
+  }
+  if (n == 3 && is_digit(t[0]) && is_digit(t[1]) && is_digit(t[2])) {
+    int v = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
+    memcpy(code, t, 3);
+    return v >= 971 && v <= 976;
+  }
+  return 0;
+}
+
+int aid_departements_parse(const char *z, char *out, size_t n, char *bad, size_t nbad) {
+  static const char seps[] = " \t\r\n,;";
+  assert(n >= AID_DEPTS_TEXT);
+  int keys[AID_DEPTS_MAX], nkey = 0;
+  char codes[AID_DEPTS_MAX][4];
+  *out = 0;
+  if (nbad) *bad = 0;
+  for (const char *p = z; *p;) {
+    size_t len = strcspn(p, seps);
+    if (!len) {
+      p++;
+      continue;
+    }
+    char code[4];
+    if (len > 3 || !dept_code(p, len, code)) {
+      size_t show = len > 20 ? 20 : len;
+      while (show < len && show > 0 && ((unsigned char)p[show] & 0xC0) == 0x80) show--; /* whole characters */
+      snprintf(bad, nbad, "%.*s", (int)show, p);
+      return -1;
+    }
+    int k = dept_key(code), at = 0;
+    while (at < nkey && keys[at] < k) at++;
+    if (at == nkey || keys[at] != k) { /* a code typed twice counts once */
+      assert(nkey < AID_DEPTS_MAX);     /* every valid code fits, distinct */
+      memmove(keys + at + 1, keys + at, (size_t)(nkey - at) * sizeof keys[0]);
+      memmove(codes + at + 1, codes + at, (size_t)(nkey - at) * sizeof codes[0]);
+      keys[at] = k;
+      memcpy(codes[at], code, 4);
+      nkey++;
+    }
+    p += len;
+  }
+  if (!nkey) return -1;
+  size_t used = 0;
+  for (int i = 0; i < nkey; i++)
+    used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "," : "", codes[i]);
+  return 0;
+}
+
+void aid_format_kw(char *out, size_t n, int64_t watts, int unit) {
+  int64_t whole = watts / 1000, hundredths = watts % 1000 / 10;
+  const char *u = unit ? NBSP "kW" : "";
+  if (hundredths == 0) snprintf(out, n, "%lld%s", (long long)whole, u);
+  else if (hundredths % 10 == 0) snprintf(out, n, "%lld,%lld%s", (long long)whole, (long long)(hundredths / 10), u);
+  else snprintf(out, n, "%lld,%02lld%s", (long long)whole, (long long)hundredths, u);
+}

@@ -86,13 +86,14 @@ json_t *apply_review(req *r, const dossier *d, const apply_prog *pg);
 ** French message. No database access: call it before a transaction. */
 int apply_upload(req *r, form_file *file, upload_info *info, const char **err);
 /* Adds the row of an uploaded document to dossier_id, of this kind
-** (message_id 0: none); with replace, the dossier's other documents of
-** that kind (not message attachments) are removed. Inside the caller's
-** write transaction. Returns the row id, or -1. */
+** (message_id 0: none), inside the caller's write transaction. Returns the
+** row id, or -1. */
 int64_t apply_doc_add(req *r, int64_t dossier_id, const char *kind, int64_t message_id, const form_file *file,
-                      const upload_info *info, int replace);
-/* Both, in a transaction of its own. Returns the row id, or -1 with *err
-** a French message and no row added. */
+                      const upload_info *info);
+/* Both, in a transaction of its own; with replace, the dossier's other
+** documents of that kind (not message attachments) are removed, and their
+** files too once no tracked table names them (upload_remove). Returns the
+** row id, or -1 with *err a French message and nothing changed. */
 int64_t apply_store_doc(req *r, int64_t dossier_id, const char *kind, form_file *file, int replace,
                         const char **err);
 

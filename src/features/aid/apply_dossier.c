@@ -386,7 +386,7 @@ void apply_message_post(req *r) {
   int64_t mid = ok ? db_insert("INSERT INTO aid_messages(dossier_id, user_id, from_staff, body, created_at)"
                                " VALUES(?,?,0,?,?)", NULL, "iiti", d.id, r->me->id, form_get(&f, "body"), now_unix())
                    : -1;
-  ok = mid > 0 && (!file || apply_doc_add(r, d.id, "message", mid, file, &info, 0) > 0) &&
+  ok = mid > 0 && (!file || apply_doc_add(r, d.id, "message", mid, file, &info) > 0) &&
        db_run("UPDATE aid_dossiers SET updated_at=? WHERE id=?", "ii", now_unix(), d.id) == DB_DONE &&
        audit_log(r->me->id, "aid.dossier.message", arena_printf(r->a, "aid_dossier:%lld", (long long)d.id), r->ip,
                  "") >= 0;
@@ -425,7 +425,7 @@ void apply_complement_post(req *r) {
   }
   int64_t now = now_unix(), doc = -1;
   if (db_begin_write() == 0) {
-    doc = apply_doc_add(r, d.id, label, 0, file, &info, 0);
+    doc = apply_doc_add(r, d.id, label, 0, file, &info);
     if (doc <= 0 || db_run("UPDATE aid_doc_requests SET doc_id=?, fulfilled_at=? WHERE id=?", "iii", doc, now, rid) != DB_DONE ||
         db_run("UPDATE aid_dossiers SET updated_at=? WHERE id=?", "ii", now, d.id) != DB_DONE || db_commit() != 0) {
       db_rollback();

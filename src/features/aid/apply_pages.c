@@ -27,6 +27,7 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
+#include "core/listing.h"
 #include "core/upload.h"
 #include "features/account/account.h"
 #include "features/account/siret.h"
@@ -77,31 +78,6 @@ static const char *cents_input(req *r, int64_t cents) {
   if (!cents) return "";
   if (cents % 100 == 0) return arena_printf(r->a, "%lld", (long long)(cents / 100));
   return arena_printf(r->a, "%lld,%02lld", (long long)(cents / 100), (long long)(cents % 100));
-}
-
-/* ---------------------------------------------------------------- labels
-** Labelled offers belong to the labels pages (aid_labels, migration 002);
-** a dossier needs only a validated label of its organisation. */
-
-/* Appends {"id", "name"} per validated label of org to out; how many. */
-static int labels_validated(int64_t org, json_t *out) {
-  db_stmt *s = db_query("SELECT id, name FROM aid_labels WHERE org_id=? AND status='validee' ORDER BY name, id", "i",
-                        org);
-  int n = 0;
-  while (db_step(s) == DB_ROW) {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(db_int(s, 0)));
-    json_object_set_new(o, "name", json_string(db_text(s, 1)));
-    json_array_append_new(out, o);
-    n++;
-  }
-  db_done(s);
-  return n;
-}
-
-static int label_valid(int64_t label_id, int64_t org) {
-  return db_get_int(0, "SELECT 1 FROM aid_labels WHERE id=? AND org_id=? AND status='validee'", "ii", label_id,
-                    org) == 1;
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -186,14 +162,9 @@ static json_t *extra_of(const dossier *d) {
 /* ------------------------------------------------------------- documents */
 
 int64_t apply_doc_add(req *r, int64_t dossier_id, const char *kind, int64_t message_id, const form_file *file,
-                      const upload_info *info, int replace) {
+                      const upload_info *info) {
   char name[200];
   snprintf(name, sizeof name, "%s", file->filename && *file->filename ? file->filename : "document");
-  /* A replaced document's file stays in the store: other rows (another
-  ** dossier after an amendment, Mon compte) may name the same content. */
-  if (replace && db_run("DELETE FROM aid_dossier_docs WHERE dossier_id=? AND kind=? AND message_id IS NULL", "it",
-                        dossier_id, kind) != DB_DONE)
-    return -1;
   return db_insert("INSERT INTO aid_dossier_docs(dossier_id, kind, message_id, user_id, filename, mime, size, hash,"
                    " created_at) VALUES(?,?,nullif(?,0),?,?,?,?,?,?)",
                    NULL, "itiittiti", dossier_id, kind, message_id, r->me->id, name, info->mime,
@@ -208,14 +179,32 @@ int64_t apply_store_doc(req *r, int64_t dossier_id, const char *kind, form_file 
                         const char **err) {
   upload_info info;
   if (apply_upload(r, file, &info, err) != 0) return -1;
-  int64_t id = -1;
-  if (db_begin_write() == 0) {
-    id = apply_doc_add(r, dossier_id, kind, 0, file, &info, replace);
-    if (id > 0 && db_commit() == 0) return id;
-    db_rollback();
+  if (db_begin_write() != 0) {
+    *err = _("Le document n’a pas pu être enregistré : réessayez dans un instant.");
+    return -1;
   }
-  *err = _("Le document n’a pas pu être enregistré : réessayez dans un instant.");
-  return -1;
+  json_t *old = apply_keep(r, json_array()); /* the replaced files, removed once nothing names them */
+  int ok = 1;
+  if (replace) {
+    db_stmt *s = db_query("SELECT hash FROM aid_dossier_docs WHERE dossier_id=? AND kind=? AND message_id IS NULL",
+                          "it", dossier_id, kind);
+    while (db_step(s) == DB_ROW) json_array_append_new(old, json_string(db_text(s, 0)));
+    db_done(s);
+    ok = db_run("DELETE FROM aid_dossier_docs WHERE dossier_id=? AND kind=? AND message_id IS NULL", "it", dossier_id,
+                kind) == DB_DONE;
+  }
+  int64_t id = ok ? apply_doc_add(r, dossier_id, kind, 0, file, &info) : -1;
+  if (id <= 0 || db_commit() != 0) {
+    db_rollback();
+    *err = _("Le document n’a pas pu être enregistré : réessayez dans un instant.");
+    return -1;
+  }
+  size_t i;
+  json_t *h;
+  json_array_foreach(old, i, h) {
+    if (strcmp(json_string_value(h), info.hash) != 0) upload_remove(json_string_value(h));
+  }
+  return id;
 }
 
 json_t *apply_doc_json(req *r, int64_t dossier_id, int64_t id, const char *filename, int64_t size) {
@@ -332,12 +321,15 @@ json_t *apply_missing(req *r, const dossier *d, const apply_prog *pg, int counts
   json_t *l = json_array();
   memset(counts, 0, sizeof(int) * (NSTEPS + 1));
   int64_t id = d->id;
-  if (!account_is_complete(r->me->id))
-    miss(r, l, counts, id, 0, "/compte",
-         _("Votre compte n’est pas complet : informations personnelles, entreprise, extrait Kbis et pièce "
-           "d’identité du dirigeant."));
+  json_t *acc = apply_keep(r, account_missing(r->me->id));
+  size_t i;
+  json_t *v;
+  json_array_foreach(acc, i, v) {
+    miss(r, l, counts, id, 0, json_string_value(json_object_get(v, "href")),
+         arena_printf(r->a, _("Votre compte n’est pas complet : %s."), json_string_value(json_object_get(v, "text"))));
+  }
   if (!d->label_id) miss(r, l, counts, id, 1, "label_id", _("Choisissez l’offre labellisée qui porte le projet."));
-  else if (!label_valid(d->label_id, d->org_id))
+  else if (!aid_label_valid(d->label_id, d->org_id))
     miss(r, l, counts, id, 1, "label_id", _("L’offre choisie n’est plus labellisée : choisissez-en une autre."));
   if (!*d->site_address) miss(r, l, counts, id, 1, "site_address", _("Indiquez l’adresse du site."));
   if (!*d->site_postcode) miss(r, l, counts, id, 1, "site_postcode", _("Indiquez le code postal du site."));
@@ -356,8 +348,6 @@ json_t *apply_missing(req *r, const dossier *d, const apply_prog *pg, int counts
     miss(r, l, counts, id, 2, "beneficiary_address", _("Indiquez l’adresse du bénéficiaire."));
   apply_docset ds;
   apply_docs_load(r, d->id, &ds);
-  size_t i;
-  json_t *v;
   json_array_foreach(pg->docs, i, v) {
     if (!json_object_get(ds.by_kind, json_string_value(v)))
       miss(r, l, counts, id, 3, arena_printf(r->a, "doc_%zu", i),
@@ -384,27 +374,6 @@ json_t *apply_missing(req *r, const dossier *d, const apply_prog *pg, int counts
 }
 
 /* ------------------------------------------------------------- the home page */
-
-/* The pager partial's data (admin/pager.html) under d; returns the page. */
-static int64_t pager(json_t *d, int64_t total, int64_t page, const char *status) {
-  int64_t pages = total > 0 ? (total + APPLY_PER_PAGE - 1) / APPLY_PER_PAGE : 1;
-  if (page > pages) page = pages;
-  json_t *p = json_object(), *k = json_array();
-  json_object_set_new(p, "page", json_integer(page));
-  json_object_set_new(p, "pages", json_integer(pages));
-  if (page > 1) json_object_set_new(p, "prev", json_integer(page - 1));
-  if (page < pages) json_object_set_new(p, "next", json_integer(page + 1));
-  if (*status) {
-    json_t *kv = json_object();
-    json_object_set_new(kv, "name", json_string("statut"));
-    json_object_set_new(kv, "value", json_string(status));
-    json_array_append_new(k, kv);
-  }
-  json_object_set_new(p, "keep", k);
-  if (pages > 1) json_object_set_new(d, "pager", p);
-  else json_decref(p);
-  return page;
-}
 
 const char *apply_status_class(const char *st) {
   if (!strcmp(st, "validee") || !strcmp(st, "versee")) return "ok";
@@ -481,14 +450,15 @@ void apply_home_page(req *r) {
   json_object_set_new(d, "org_name",
                       jstr(db_get_text(r->a, "SELECT name FROM organisations WHERE id=?", "i", org)));
   json_t *labels = apply_keep(r, json_array());
-  int nlabels = labels_validated(org, labels);
-  int complete = account_is_complete(r->me->id);
-  json_t *todo = json_array();
-  if (!complete)
-    json_array_append_new(todo, json_pack("{s:s, s:s, s:s}", "text",
-                                          _("Votre compte n’est pas complet (informations personnelles, entreprise, "
-                                            "extrait Kbis, pièce d’identité du dirigeant)."),
-                                          "href", "/compte", "link", _("Compléter Mon compte")));
+  int nlabels = aid_labels_validated(org, labels);
+  json_t *todo = account_missing(r->me->id);
+  size_t i;
+  json_t *v;
+  json_array_foreach(todo, i, v) {
+    json_object_set_new(v, "text", json_string(arena_printf(r->a, _("Mon compte : %s."),
+                                                            json_string_value(json_object_get(v, "text")))));
+    json_object_set_new(v, "link", json_string(_("Compléter")));
+  }
   if (!nlabels)
     json_array_append_new(todo, json_pack("{s:s, s:s, s:s}", "text",
                                           _("Votre entreprise n’a pas d’offre labellisée validée : une demande "
@@ -499,22 +469,20 @@ void apply_home_page(req *r) {
   const char *status = req_query(r, "statut");
   if (!status || !aid_dossier_status_label(status)) status = "";
   json_t *opts = json_array();
-  for (int i = 0; i < aid_ndossier_statuses; i++) {
+  for (int k = 0; k < aid_ndossier_statuses; k++) {
     json_t *o = json_object();
-    json_object_set_new(o, "value", json_string(aid_dossier_statuses[i].code));
-    json_object_set_new(o, "label", json_string(_(aid_dossier_statuses[i].label)));
-    if (!strcmp(status, aid_dossier_statuses[i].code)) json_object_set_new(o, "selected", json_true());
+    json_object_set_new(o, "value", json_string(aid_dossier_statuses[k].code));
+    json_object_set_new(o, "label", json_string(_(aid_dossier_statuses[k].label)));
+    if (!strcmp(status, aid_dossier_statuses[k].code)) json_object_set_new(o, "selected", json_true());
     json_array_append_new(opts, o);
   }
   json_object_set_new(d, "statuses", opts);
   json_object_set_new(d, "statut", json_string(status));
-  const char *zp = req_query(r, "page");
-  int64_t page = 1;
-  if (zp && aid_parse_count(zp, 1000000, &page) != 0) page = 1;
   int64_t total = *status ? db_get_int(0, "SELECT count(*) FROM aid_dossiers WHERE org_id=? AND status=?", "it",
                                        org, status)
                           : db_get_int(0, "SELECT count(*) FROM aid_dossiers WHERE org_id=?", "i", org);
-  page = pager(d, total, page, status);
+  const char *const keep[] = {"statut", status, NULL};
+  int64_t page = listing_pager(d, total, listing_page_arg(r), APPLY_PER_PAGE, keep);
   json_object_set_new(d, "total", json_integer(total));
   json_object_set_new(d, "dossiers", dossier_list(r, org, status, page));
   json_object_set_new(d, "programmes", open_programmes(r, nlabels > 0));
@@ -535,7 +503,7 @@ static int refuse_new(req *r, const aid_rules *ru, int64_t org, const char **why
     return 403;
   }
   json_t *labels = apply_keep(r, json_array());
-  if (labels_validated(org, labels) == 0) {
+  if (aid_labels_validated(org, labels) == 0) {
     *why = _("Votre entreprise n’a pas encore d’offre labellisée validée : une demande d’aide porte sur une offre "
              "labellisée. Demandez un label, puis revenez quand il est validé.");
     *href = "/aides/labels";
@@ -633,7 +601,7 @@ static void step1_read(form *f, dossier *d, const apply_prog *pg, int next) {
   if (!*v) {
     if (next) form_error(f, "label_id", _("Choisissez l’offre labellisée de votre entreprise qui porte ce projet."));
     d->label_id = 0;
-  } else if (aid_parse_count(v, ID_MAX, &lid) != 0 || !label_valid(lid, d->org_id)) {
+  } else if (aid_parse_count(v, ID_MAX, &lid) != 0 || !aid_label_valid(lid, d->org_id)) {
     form_error(f, "label_id", _("Choisissez une des offres labellisées et validées de votre entreprise."));
   } else {
     d->label_id = lid;
@@ -937,7 +905,7 @@ static void step_render(req *r, int status, dossier *d, const apply_prog *pg, in
   json_t *err = json_object_get(data, "err");
   if (n == 1) {
     json_t *labels = json_array();
-    labels_validated(d->org_id, labels);
+    aid_labels_validated(d->org_id, labels);
     size_t i;
     json_t *v;
     const char *cur = json_string_value(json_object_get(f, "label_id"));

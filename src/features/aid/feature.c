@@ -1,22 +1,27 @@
 /*
 ** feature.c — the aid feature (issue #3, Advenir-like primes for charging
-** points), first slice: programmes as data edited in the back office
+** points): programmes as data edited in the back office
 ** (programme_pages.c), their public pages with a simulator
-** (public_pages.c), and the rules (aid_rules.c). Dossiers, review and
-** budgets follow in later slices.
+** (public_pages.c), the rules (aid_rules.c); installers' labelled offers
+** and declared equipment (label_pages.c, equipment_pages.c) reviewed by
+** instructors (review_pages.c), sharing catalog.c.
 **
-** Territory admins get "aid.admin"; superadmins have every capability.
+** Territory admins get "aid.admin"; instructors and territory admins get
+** "aid.review"; superadmins have every capability.
 */
 #include <string.h>
 
 #include "core/db.h"
 #include "core/feature.h"
 #include "core/jobs.h"
+#include "core/upload.h"
 #include "features/aid/aid.h"
 #include "features/aid/apply.h"
+#include "features/aid/catalog.h"
 #include "features/aid/dossier.h"
 
 #define AID_FORM_BODY (128 * 1024) /* a programme form: specification (64 KB at most) plus the other fields */
+#define AID_DOC_BODY (10 * 1024 * 1024 + 64 * 1024) /* one 10 MB document plus the form around it */
 
 static const struct route routes[] = {
     {"GET", "/programmes", CAP_PUBLIC, 0, 0, programmes_page},
@@ -46,11 +51,39 @@ static const struct route routes[] = {
     {"POST", "/aides/dossiers/:id/justificatifs", CAP_LOGIN, R_UPLOAD, APPLY_DOC_BODY, apply_proof_post},
     {"POST", "/aides/dossiers/:id/justificatifs/deposer", CAP_LOGIN, 0, 0, apply_proofs_send_post},
     {"POST", "/aides/dossiers/:id/versement", CAP_LOGIN, 0, 0, apply_payment_post},
+    /* Labelled offers and equipment: any member of an organisation; each
+    ** handler checks the item is theirs (404 otherwise). "nouveau" before
+    ** ":id". */
+    {"GET", "/aides/labels", CAP_LOGIN, 0, 0, labels_page},
+    {"GET", "/aides/labels/nouveau", CAP_LOGIN, 0, 0, label_new_page},
+    {"POST", "/aides/labels/nouveau", CAP_LOGIN, 0, 0, label_new_post},
+    {"GET", "/aides/labels/:id", CAP_LOGIN, 0, 0, label_page},
+    {"GET", "/aides/materiels", CAP_LOGIN, 0, 0, equipment_list_page},
+    {"GET", "/aides/materiels/nouveau", CAP_LOGIN, 0, 0, equipment_new_page},
+    {"POST", "/aides/materiels/nouveau", CAP_LOGIN, 0, 0, equipment_new_post},
+    {"GET", "/aides/materiels/:id", CAP_LOGIN, 0, 0, equipment_page},
+    {"GET", "/aides/materiels/:id/modifier", CAP_LOGIN, 0, 0, equipment_edit_page},
+    {"POST", "/aides/materiels/:id/modifier", CAP_LOGIN, 0, 0, equipment_edit_post},
+    {"POST", "/aides/materiels/:id/documents", CAP_LOGIN, R_UPLOAD, AID_DOC_BODY, equipment_doc_post},
+    /* Also for instructors (checked in the handler), once filed. */
+    {"GET", "/aides/materiels/:id/documents/:doc", CAP_LOGIN, 0, 0, equipment_doc_get},
+    {"POST", "/aides/materiels/:id/documents/:doc/supprimer", CAP_LOGIN, 0, 0, equipment_doc_delete_post},
+    {"POST", "/aides/materiels/:id/deposer", CAP_LOGIN, 0, 0, equipment_submit_post},
+    {"GET", "/instruction/labels", "aid.review", 0, 0, review_labels_page},
+    {"GET", "/instruction/labels/:id", "aid.review", 0, 0, review_label_page},
+    {"POST", "/instruction/labels/:id/valider", "aid.review", 0, 0, review_label_validate_post},
+    {"POST", "/instruction/labels/:id/refuser", "aid.review", 0, 0, review_label_refuse_post},
+    {"GET", "/instruction/materiels", "aid.review", 0, 0, review_equipment_list_page},
+    {"GET", "/instruction/materiels/:id", "aid.review", 0, 0, review_equipment_page},
+    {"POST", "/instruction/materiels/:id/valider", "aid.review", 0, 0, review_equipment_validate_post},
+    {"POST", "/instruction/materiels/:id/refuser", "aid.review", 0, 0, review_equipment_refuse_post},
     {0, 0, 0, 0, 0, 0},
 };
 
 static const struct grant grants[] = {
     {"territory_admin", "aid.admin"},
+    {"instructor", "aid.review"},
+    {"territory_admin", "aid.review"},
     {0, 0},
 };
 
@@ -104,6 +137,7 @@ static void seed(void) {
               NULL, "ttiiittiittttii", demo[i].name, demo[i].target, demo[i].rate_bp, demo[i].cap_cents,
               demo[i].bonus_cents, demo[i].bonus_label, demo[i].costs, demo[i].budget_cents, demo[i].max_points,
               "2025-01-01", strcmp(today, end) > 0 ? today : end, demo[i].docs, demo[i].spec, now, now);
+  catalog_seed();
 }
 
 /* Daily: validated dossiers whose proofs are late become "expirée". */
@@ -117,6 +151,8 @@ static int expire_job(json_t *payload, char **err) {
 }
 
 static void init(void) {
+  upload_track("aid_equipment_docs");
+  upload_track("aid_dossier_docs");
   job_register("aid.expire", expire_job);
   job_every("aid.expire", 24 * 3600);
 }

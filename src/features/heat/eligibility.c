@@ -14,7 +14,8 @@
 ** Contact requests: eligibility is recomputed on the server whatever the
 ** page showed; the same email and address within 30 days give back the
 ** existing request; the request goes to the operator of the nearest open
-** network within 500 m, else to the energy agency. The applicant and the
+** network within heat_route_max_m (500 m), else to the energy agency
+** (heat_agency_email). The applicant and the
 ** recipient are told by email, and the creation is audited, all in one write
 ** transaction.
 **
@@ -394,7 +395,7 @@ static int optional_count(form *f, const char *name, int64_t max, int64_t *out) 
 ** agency). */
 static const char *recipient_of(req *r, int64_t network_id, const char **net_name) {
   *net_name = "";
-  if (!network_id) return HEAT_AGENCY_EMAIL;
+  if (!network_id) return config_str(HEAT_CONF_AGENCY);
   const char *to = NULL;
   db_stmt *s = db_query("SELECT n.name, u.email, n.operator_email FROM heat_networks n"
                         " LEFT JOIN users u ON u.id = n.operator_user_id AND u.status = 'active' WHERE n.id=?",
@@ -405,7 +406,7 @@ static const char *recipient_of(req *r, int64_t network_id, const char **net_nam
     else if (db_text(s, 2) && *db_text(s, 2)) to = arena_strdup(r->a, db_text(s, 2));
   }
   db_done(s);
-  return to ? to : HEAT_AGENCY_EMAIL;
+  return to ? to : config_str(HEAT_CONF_AGENCY);
 }
 
 void request_post(req *r) {
@@ -468,7 +469,7 @@ void request_post(req *r) {
 
   const char *level = heat_level_code(a.level);
   double route_dist = 0;
-  int64_t net = heat_nearest_open(a.x, a.y, HEAT_ROUTE_MAX_M, &route_dist);
+  int64_t net = heat_nearest_open(a.x, a.y, (double)config_int(HEAT_CONF_ROUTE_MAX_M), &route_dist);
   const char *net_name;
   const char *to = recipient_of(r, net, &net_name);
   int64_t now = now_unix();
@@ -536,7 +537,9 @@ void request_post(req *r) {
     buf_printf(&b,
                _("Bonjour,\n\nUne nouvelle demande de raccordement vous a été transmise.\n\nAdresse : %s\n"
                  "Résultat du test : %s\nRéseau : %s\n\nConsultez-la : %s/operateur/demandes/%lld\n\n— %s\n"),
-               hit.label, heat_level_label(a.level), *net_name ? net_name : _("aucun à moins de 500 m"),
+               hit.label, heat_level_label(a.level), *net_name ? net_name
+                                                      : arena_printf(r->a, _("aucun à moins de %lld m"),
+                                                                     (long long)config_int(HEAT_CONF_ROUTE_MAX_M)),
                http_base_url(), (long long)rid, config_str("territory_name"));
     int64_t m2 = mail_send(to, _("Nouvelle demande de raccordement"), buf_str(&b));
     buf_free(&b);

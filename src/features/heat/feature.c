@@ -6,22 +6,29 @@
 **
 ** Capabilities: "heat.admin" (territory administrators: networks, and every
 ** request) and "heat.operate" (operators: the requests of their networks;
-** territory administrators too). The eligibility page, the API and the
-** contact form are public; the form is CSRF-checked like every form.
+** territory administrators too). The eligibility page, its API and the
+** contact form are public; the form is CSRF-checked like every form. The
+** operators' own API (api.c) takes their API token.
+**
+** Files: eligibility.c (test and contact requests), networks_pages.c
+** (admin), requests_list.c (operators' table and exports), operator_pages.c
+** (one request: status, e-mails), api.c (CRM API), reminders.c (job).
 */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/auth.h"
+#include "core/config.h"
 #include "core/db.h"
 #include "core/feature.h"
 #include "core/geo.h"
+#include "core/i18n.h"
 #include "core/log.h"
 #include "features/heat/heat_int.h"
 
 #define HEAT_FORM_BODY (64 * 1024)               /* the contact form: a comment of 2,000 characters and a dozen fields */
+#define HEAT_API_BODY (16 * 1024)                /* a status and a comment of 2,000 characters, in JSON */
 #define HEAT_IMPORT_BODY (20 * 1024 * 1024 + 4096) /* a 20 MB GeoJSON (the national file is ~50 MB: import by region) */
 
 static const struct route routes[] = {
@@ -34,8 +41,14 @@ static const struct route routes[] = {
     {"POST", "/eligibilite/demande", CAP_PUBLIC, 0, HEAT_FORM_BODY, request_post},
     {"GET", "/api/v1/eligibility", CAP_PUBLIC, R_API, 0, eligibility_api},
     {"GET", "/operateur/demandes", "heat.operate", 0, 0, requests_page},
+    {"GET", "/operateur/demandes.csv", "heat.operate", 0, 0, requests_csv},
+    {"GET", "/operateur/demandes.xlsx", "heat.operate", 0, 0, requests_xlsx},
     {"GET", "/operateur/demandes/:id", "heat.operate", 0, 0, request_page},
     {"POST", "/operateur/demandes/:id/statut", "heat.operate", 0, HEAT_FORM_BODY, request_status_post},
+    {"POST", "/operateur/demandes/:id/message", "heat.operate", 0, HEAT_FORM_BODY, request_message_post},
+    {"GET", "/api/v1/heat/requests", "heat.operate", R_API, 0, heat_requests_api},
+    {"GET", "/api/v1/heat/requests/:id", "heat.operate", R_API, 0, heat_request_api},
+    {"POST", "/api/v1/heat/requests/:id/status", "heat.operate", R_API, HEAT_API_BODY, heat_request_status_api},
     {0, 0, 0, 0, 0, 0},
 };
 
@@ -46,14 +59,42 @@ static const struct grant grants[] = {
     {0, 0},
 };
 
+/* Settings, read from guichet.conf or GUICHET_HEAT_… at start-up (README,
+** "Configuration"). Whole numbers are checked against their range there. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const struct config_key config[] = {
+    {"heat_threshold_very_close_m", STR(HEAT_VERY_CLOSE_M), 1, HEAT_THRESHOLD_MAX_M},
+    {"heat_threshold_close_m", STR(HEAT_CLOSE_M), 1, HEAT_THRESHOLD_MAX_M},
+    {"heat_threshold_far_m", STR(HEAT_FAR_M), 1, 4 * HEAT_THRESHOLD_MAX_M}, /* "loin" may reach 20 km */
+    {HEAT_CONF_ROUTE_MAX_M, "500", 1, HEAT_THRESHOLD_MAX_M},    /* FCU's rule: the operator within 500 m */
+    {HEAT_CONF_AGENCY, "reseaux-chaleur@agence-energie.localhost", 0, 0},
+    {HEAT_CONF_REMINDER_DAYS, "7", 1, 365},
+    {0, 0, 0, 0},
+};
+
+/* Reads the thresholds once, before any thread runs. Inconsistent values
+** (close below very close…) are said in the log and made monotonic, as a
+** network's overrides are. */
+static void init(void) {
+  heat_thresholds t = {
+      .very_close_m = (double)config_int("heat_threshold_very_close_m"),
+      .close_m = (double)config_int("heat_threshold_close_m"),
+      .far_m = (double)config_int("heat_threshold_far_m"),
+  };
+  if (t.close_m < t.very_close_m || t.far_m < t.close_m)
+    log_error("heat", "heat_threshold_*_m: very close %.0f ≤ close %.0f ≤ far %.0f does not hold: raised to fit",
+              t.very_close_m, t.close_m, t.far_m);
+  if (t.close_m < t.very_close_m) t.close_m = t.very_close_m;
+  if (t.far_m < t.close_m) t.far_m = t.close_m;
+  heat_default_thresholds = t;
+  heat_jobs_init();
+}
+
 int heat_sees_all(req *r) { return auth_can(r->me, "heat.admin"); }
 
-const char *heat_date(arena *a, int64_t t) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  char out[32];
-  if (t <= 0 || !localtime_r(&tt, &tm) || !strftime(out, sizeof out, "%d/%m/%Y %H:%M", &tm)) return "";
-  return arena_strdup(a, out);
+void heat_db_failed(req *r) {
+  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
 }
 
 /* ----------------------------------------------------------------- seed */
@@ -104,6 +145,7 @@ const struct feature feature_heat = {
     .name = "heat",
     .routes = routes,
     .grants = grants,
-    .init = NULL,
+    .init = init,
     .seed = seed,
+    .config = config,
 };

@@ -1,6 +1,7 @@
 /*
 ** heat.c — the eligibility cascade and the pipeline labels (heat.h).
-** Pure: no database, no geo core, no allocation.
+** Pure: no database, no geo core, no allocation; the feature's init sets
+** heat_default_thresholds from configuration.
 */
 #include <stddef.h>
 #include <string.h>
@@ -8,13 +9,10 @@
 #include "core/i18n.h"
 #include "features/heat/heat.h"
 
-/* FCU's defaults (src/services/eligibility.ts): 100 m "très proche", 200 m
-** "proche"; 1,000 m is where FCU stops showing a distance ("loin"). They
-** belong in core configuration; core keys cannot be added from a feature. */
-const heat_thresholds heat_default_thresholds = {
-    .very_close_m = 100,
-    .close_m = 200,
-    .far_m = 1000,
+heat_thresholds heat_default_thresholds = {
+    .very_close_m = HEAT_VERY_CLOSE_M,
+    .close_m = HEAT_CLOSE_M,
+    .far_m = HEAT_FAR_M,
 };
 
 heat_thresholds heat_thresholds_for(double very_close_m, double close_m) {

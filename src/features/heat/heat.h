@@ -22,8 +22,9 @@ typedef enum heat_level {
   HEAT_NONE,           /* nothing nearby */
 } heat_level;
 
-/* Distances in metres deciding the levels. Defaults: heat_default_thresholds;
-** a network may override very_close_m and close_m (FCU does so for Paris). */
+/* Distances in metres deciding the levels. Defaults: heat_default_thresholds
+** (configuration keys heat_threshold_*_m); a network may override
+** very_close_m and close_m (FCU does so for Paris). */
 typedef struct heat_thresholds {
   double very_close_m;  /* ≤ this: "très proche" (default 100) */
   double close_m;       /* ≤ this: "proche" (default 200) */
@@ -40,9 +41,17 @@ typedef struct heat_situation {
   heat_thresholds thr;    /* thresholds of that network (defaults merged with its overrides) */
 } heat_situation;
 
-/* The default thresholds: a table in heat.c, since core configuration keys
-** cannot be added from a feature (see the report of issue #4). */
-extern const heat_thresholds heat_default_thresholds;
+/* FCU's values (src/services/eligibility.ts): 100 m "très proche", 200 m
+** "proche"; 1,000 m is where FCU stops showing a distance ("loin"). They are
+** the defaults of the configuration keys heat_threshold_very_close_m,
+** heat_threshold_close_m and heat_threshold_far_m. */
+#define HEAT_VERY_CLOSE_M 100
+#define HEAT_CLOSE_M 200
+#define HEAT_FAR_M 1000
+
+/* The default thresholds: FCU's values until the feature's init sets them
+** from configuration (once, before any thread reads them). */
+extern heat_thresholds heat_default_thresholds;
 
 /* The defaults with a network's overrides (a value ≤ 0 means "no override"). */
 heat_thresholds heat_thresholds_for(double very_close_m, double close_m);

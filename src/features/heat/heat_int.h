@@ -11,16 +11,19 @@
 #include <stdint.h>
 
 #include "core/http.h"
+#include "core/listing.h"
 #include "features/heat/heat.h"
 
 #define HEAT_LAYER_LINES "heat_networks" /* geo layer of the traces; ext_id = SNCU id */
 #define HEAT_LAYER_ZONES "heat_zones"    /* geo layer of the priority zones; property "id" = SNCU id */
 #define HEAT_LAYER_COMMUNES "communes"   /* core layer of the territory's communes (property "nom") */
-#define HEAT_ROUTE_MAX_M 500             /* FCU assigns a request to a network within 500 m */
 #define HEAT_DEDUPE_DAYS 30              /* same email + address within 30 days: same request */
-/* Requests no network takes go to the territory's energy agency. A core
-** configuration key would be the right home (see the report of issue #4). */
-#define HEAT_AGENCY_EMAIL "reseaux-chaleur@agence-energie.localhost"
+#define HEAT_THRESHOLD_MAX_M 5000        /* past 5 km no one would call a network "close" */
+
+/* Configuration keys (the feature's table in feature.c; README). */
+#define HEAT_CONF_ROUTE_MAX_M "heat_route_max_m"   /* a request goes to the operator of an open network within it */
+#define HEAT_CONF_AGENCY "heat_agency_email"       /* requests no network takes go to the energy agency */
+#define HEAT_CONF_REMINDER_DAYS "heat_reminder_days" /* operators are reminded of requests left this long */
 
 /* One answer of the eligibility test for a point. */
 typedef struct heat_answer {
@@ -45,8 +48,53 @@ json_t *heat_network_json(int64_t id);
 /* Scope of the back office: 1 when the user sees every request. */
 int heat_sees_all(req *r);
 
-/* French date "12/03/2026 14:05" in the arena. */
-const char *heat_date(arena *a, int64_t t);
+/* The requests r (alias of heat_requests) a user may see: every one with
+** "heat.admin"; else those routed to a network whose operator account is
+** the user, or whose operator organisation has the user as a member.
+** Binds (sees all, user id, user id) in that order. Pages, exports and the
+** API all filter with it, so their scopes cannot drift apart. */
+#define HEAT_SCOPE_SQL                                                                                  \
+  "(? = 1 OR r.network_id IN (SELECT n2.id FROM heat_networks n2 WHERE n2.operator_user_id = ? OR"   \
+  " n2.operator_org_id IN (SELECT m.org_id FROM org_members m WHERE m.user_id = ?)))"
+/* Adds HEAT_SCOPE_SQL for the request's user to w. */
+void heat_scope(listing_query *w, req *r);
+
+/* One request as every list reads it: SELECT HEAT_ROW_COLS HEAT_ROW_FROM,
+** columns numbered by HC_*. */
+#define HEAT_ROW_COLS                                                                                   \
+  "r.id, r.created_at, r.updated_at, r.status, coalesce(n.sncu_id, ''), coalesce(n.name, ''), r.address," \
+  " r.commune, r.profile, r.structure_type, r.structure_name, r.energy, r.heating_mode, r.dwellings,"   \
+  " r.surface_m2, r.last_name, r.first_name, r.email, r.phone, r.comment, r.eligibility, r.distance_m,"  \
+  " r.routed_to, r.lon, r.lat"
+#define HEAT_ROW_FROM " FROM heat_requests r LEFT JOIN heat_networks n ON n.id = r.network_id"
+enum {
+  HC_ID, HC_CREATED, HC_UPDATED, HC_STATUS, HC_SNCU, HC_NETWORK, HC_ADDRESS, HC_COMMUNE, HC_PROFILE,
+  HC_STRUCT_TYPE, HC_STRUCT_NAME, HC_ENERGY, HC_MODE, HC_DWELLINGS, HC_SURFACE, HC_LAST_NAME, HC_FIRST_NAME,
+  HC_EMAIL, HC_PHONE, HC_COMMENT, HC_ELIGIBILITY, HC_DISTANCE, HC_ROUTED_TO, HC_LON, HC_LAT
+};
+
+/* Answers 500 with a French "try again" page (a database step failed). */
+void heat_db_failed(req *r);
+
+/* 1 when request id exists and is in the user's scope (operator_pages.c). */
+int heat_request_visible(req *r, int64_t id);
+/* NULL when st may follow the request's status with this comment (""
+** for none), else the French reason: an unknown status, or the same status
+** without a comment. */
+const char *heat_status_check(req *r, int64_t id, const char *st, const char *comment);
+/* Moves request id to st with the user's comment: history row, e-mail to
+** the applicant, audit, in one write transaction. 0, or -1 (rolled back).
+** The caller has checked scope and heat_status_check. */
+int heat_request_set_status(req *r, int64_t id, const char *st, const char *comment);
+
+/* The addresses that hear about network_id's requests (0: the energy
+** agency's), in out[0..max), allocated in a: see reminders.c. Returns how
+** many (at least 1 when max > 0). */
+int heat_recipients(arena *a, int64_t network_id, const char **out, int max);
+
+/* Registers the reminder job (reminders.c). */
+void heat_jobs_init(void);
+
 
 /* Handlers. */
 void networks_page(req *r);
@@ -58,7 +106,13 @@ void eligibility_page(req *r);
 void eligibility_api(req *r);
 void request_post(req *r);
 void requests_page(req *r);
+void requests_csv(req *r);
+void requests_xlsx(req *r);
 void request_page(req *r);
 void request_status_post(req *r);
+void request_message_post(req *r);
+void heat_requests_api(req *r);
+void heat_request_api(req *r);
+void heat_request_status_api(req *r);
 
 #endif

@@ -28,12 +28,7 @@
 #include "core/log.h"
 #include "features/heat/heat_int.h"
 
-#define THRESHOLD_MAX_M 5000 /* past 5 km no one would call a network "close" */
 #define FIGURES_MAX_ROWS 5000 /* the national arrêté lists about 900 networks */
-
-static void db_failed(req *r) {
-  res_error(r, 500, _("La base de données n’a pas répondu : réessayez dans un instant."));
-}
 
 /* The list of networks, with the import forms; report (may be NULL) is
 ** the result of an import just done. */
@@ -53,7 +48,8 @@ static void list_render(req *r, int status, json_t *report, form *f) {
     if (!db_is_null(s, 5)) json_object_set_new(n, "enrr", json_string(arena_printf(r->a, "%.1f", db_double(s, 5))));
     json_object_set_new(n, "open", json_boolean(db_int(s, 6)));
     json_object_set_new(n, "routed", json_boolean(db_int(s, 7)));
-    json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 1)) > 0));
+    json_object_set_new(n, "org", json_string(db_text(s, 14)));
+  json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 1)) > 0));
     json_array_append_new(l, n);
   }
   db_done(s);
@@ -163,7 +159,7 @@ void networks_import_post(req *r) {
   json_t *msgs = json_array();
   if (db_begin_write() != 0) {
     json_decref(msgs);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   long n = geo_import_geojson(layer, text, file->size, epsg, "id", flags, &rep);
@@ -184,7 +180,7 @@ void networks_import_post(req *r) {
     db_rollback();
     json_decref(msgs);
     geo_report_free(&rep);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   json_t *report = report_json(zones ? _("Import des zones prioritaires") : _("Import des tracés"), &rep, msgs);
@@ -278,7 +274,7 @@ void networks_figures_post(req *r) {
   json_t *msgs = json_array();
   if (db_begin_write() != 0) {
     json_decref(msgs);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   int64_t now = now_unix();
@@ -301,7 +297,7 @@ void networks_figures_post(req *r) {
                cells[col[C_ID]]) != DB_DONE) {
       db_rollback();
       json_decref(msgs);
-      db_failed(r);
+      heat_db_failed(r);
       return;
     }
     if (db_changes() == 1) rep.nOk++;
@@ -316,7 +312,7 @@ void networks_figures_post(req *r) {
   if (audit_log(r->me->id, "heat.networks.figures", "heat_networks", r->ip, detail) < 0 || db_commit() != 0) {
     db_rollback();
     json_decref(msgs);
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   list_render(r, 200, report_json(_("Import des contenus CO2 et taux d’EnR&R"), &rep, msgs), NULL);
@@ -324,15 +320,17 @@ void networks_figures_post(req *r) {
 
 /* ---------------------------------------------------------------- one network */
 
-static const char *const network_fields[] = {"nom", "exploitant", "compte_exploitant", "email_exploitant", "ouvert",
+static const char *const network_fields[] = {"nom", "exploitant", "compte_exploitant", "siret_exploitant",
+                                             "email_exploitant", "ouvert",
                                              "seuil_tres_proche", "seuil_proche", NULL};
 
 /* Fills the form from the row; 0, or -1 if no such network. */
 static int network_load(req *r, int64_t id, form *f, json_t *d) {
   db_stmt *s = db_query("SELECT n.sncu_id, n.name, n.operator_name, coalesce(u.email, ''), n.operator_email,"
                         " n.open_to_connections, n.threshold_very_close_m, n.threshold_close_m, n.co2_g_kwh,"
-                        " n.co2_acv_g_kwh, n.renewable_pct, n.figures_year, n.kind FROM heat_networks n"
-                        " LEFT JOIN users u ON u.id = n.operator_user_id WHERE n.id=?", "i", id);
+                        " n.co2_acv_g_kwh, n.renewable_pct, n.figures_year, n.kind, coalesce(o.siret, ''),"
+                        " coalesce(o.name, '') FROM heat_networks n LEFT JOIN users u ON u.id = n.operator_user_id"
+                        " LEFT JOIN organisations o ON o.id = n.operator_org_id WHERE n.id=?", "i", id);
   if (db_step(s) != DB_ROW) {
     db_done(s);
     return -1;
@@ -345,12 +343,14 @@ static int network_load(req *r, int64_t id, form *f, json_t *d) {
   if (!db_is_null(s, 9)) json_object_set_new(n, "acv", json_string(arena_printf(r->a, "%.0f", db_double(s, 9))));
   if (!db_is_null(s, 10)) json_object_set_new(n, "enrr", json_string(arena_printf(r->a, "%.1f", db_double(s, 10))));
   json_object_set_new(n, "year", json_string(db_text(s, 11)));
+  json_object_set_new(n, "org", json_string(db_text(s, 14)));
   json_object_set_new(n, "has_trace", json_boolean(geo_feature_find(HEAT_LAYER_LINES, db_text(s, 0)) > 0));
   json_object_set_new(d, "n", n);
   if (f) {
     form_set(f, "nom", db_text(s, 1));
     form_set(f, "exploitant", db_text(s, 2));
     form_set(f, "compte_exploitant", db_text(s, 3));
+    form_set(f, "siret_exploitant", db_text(s, 13));
     form_set(f, "email_exploitant", db_text(s, 4));
     form_set(f, "ouvert", db_int(s, 5) ? "oui" : "");
     form_set(f, "seuil_tres_proche", db_is_null(s, 6) ? "" : arena_printf(r->a, "%lld", (long long)db_int(s, 6)));
@@ -378,16 +378,16 @@ void network_page(req *r) {
   res_page(r, 200, "heat/network", d);
 }
 
-/* An optional threshold in metres: "" → 0 (default), else 1..THRESHOLD_MAX_M. */
+/* An optional threshold in metres: "" → 0 (default), else 1..HEAT_THRESHOLD_MAX_M. */
 static int threshold(form *f, const char *name, int64_t *out) {
   const char *v = form_get(f, name);
   *out = 0;
   if (!*v) return 1;
   char *end = NULL;
   long long n = strlen(v) <= 6 ? strtoll(v, &end, 10) : -1;
-  if (n < 1 || n > THRESHOLD_MAX_M || (end && *end)) {
+  if (n < 1 || n > HEAT_THRESHOLD_MAX_M || (end && *end)) {
     form_error(f, name, arena_printf(f->r->a, _("Saisissez une distance en mètres entre 1 et %d, ou laissez vide "
-                                                "pour la valeur par défaut."), THRESHOLD_MAX_M));
+                                                "pour la valeur par défaut."), HEAT_THRESHOLD_MAX_M));
     return 0;
   }
   *out = n;
@@ -405,7 +405,7 @@ void network_post(req *r) {
   form_init(&f, r, network_fields);
   if (form_required(&f, "nom", _("le nom du réseau"))) form_maxlen(&f, "nom", 200);
   form_maxlen(&f, "exploitant", 200);
-  int64_t vc, c, uid = 0;
+  int64_t vc, c, uid = 0, org = 0;
   int ok = threshold(&f, "seuil_tres_proche", &vc);
   ok &= threshold(&f, "seuil_proche", &c);
   if (ok) {
@@ -421,6 +421,20 @@ void network_post(req *r) {
                         " WHERE u.email=?", "t", acct);
     if (!uid) form_error(&f, "compte_exploitant", _("Aucun compte avec le rôle « Exploitant de réseau » n’a cette adresse."));
   }
+  const char *siret = form_get(&f, "siret_exploitant");
+  if (*siret && form_maxlen(&f, "siret_exploitant", 20)) {
+    char *digits = arena_strdup(r->a, siret); /* typed with spaces, as printed on a Kbis */
+    size_t n = 0;
+    for (const char *p = siret; *p; p++)
+      if (*p != ' ') digits[n++] = *p;
+    digits[n] = 0;
+    form_set(&f, "siret_exploitant", digits);
+    siret = digits;
+    org = db_get_int(0, "SELECT id FROM organisations WHERE siret=?", "t", siret);
+    if (!org)
+      form_error(&f, "siret_exploitant", _("Aucune organisation inscrite n’a ce SIRET : son responsable la déclare "
+                                           "dans Mon compte."));
+  }
   char *mail = auth_email_norm(arena_strdup(r->a, form_get(&f, "email_exploitant")));
   form_set(&f, "email_exploitant", mail);
   if (*mail) form_email(&f, "email_exploitant");
@@ -434,11 +448,12 @@ void network_post(req *r) {
   }
   int open = !strcmp(form_get(&f, "ouvert"), "oui");
   if (db_begin_write() != 0) {
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   db_stmt *s = db_prep("UPDATE heat_networks SET name=?, operator_name=?, operator_user_id=?, operator_email=?,"
-                       " open_to_connections=?, threshold_very_close_m=?, threshold_close_m=?, updated_at=? WHERE id=?");
+                       " open_to_connections=?, threshold_very_close_m=?, threshold_close_m=?, updated_at=?,"
+                       " operator_org_id=? WHERE id=?");
   db_bind_text(s, 1, form_get(&f, "nom"));
   db_bind_text(s, 2, form_get(&f, "exploitant"));
   if (uid) db_bind_int(s, 3, uid);
@@ -450,18 +465,20 @@ void network_post(req *r) {
   if (c) db_bind_int(s, 7, c);
   else db_bind_null(s, 7);
   db_bind_int(s, 8, now_unix());
-  db_bind_int(s, 9, id);
+  if (org) db_bind_int(s, 9, org);
+  else db_bind_null(s, 9);
+  db_bind_int(s, 10, id);
   int rc = db_step(s);
   db_done(s);
-  const char *detail = arena_printf(r->a, "nom=%s exploitant=%s compte=%s email=%s ouvert=%d seuils=%lld/%lld",
-                                    form_get(&f, "nom"), form_get(&f, "exploitant"), acct, mail, open,
-                                    (long long)vc, (long long)c);
+  const char *detail = arena_printf(r->a, "nom=%s exploitant=%s compte=%s organisation=%s email=%s ouvert=%d"
+                                    " seuils=%lld/%lld", form_get(&f, "nom"), form_get(&f, "exploitant"), acct, siret,
+                                    mail, open, (long long)vc, (long long)c);
   if (rc != DB_DONE ||
       audit_log(r->me->id, "heat.network.update", arena_printf(r->a, "heat_network:%lld", (long long)id), r->ip,
                 detail) < 0 ||
       db_commit() != 0) {
     db_rollback();
-    db_failed(r);
+    heat_db_failed(r);
     return;
   }
   res_flash(r, _("Le réseau est enregistré."));
