@@ -34,6 +34,7 @@
 #include "features/aid/aid.h"
 #include "features/aid/apply.h"
 #include "features/aid/apply_rules.h"
+#include "features/aid/catalog.h"
 #include "features/aid/dossier.h"
 
 #define NSTEPS 4
@@ -237,6 +238,26 @@ static json_t *field_doc(req *r, const apply_docset *ds, json_t *extra, const ch
   return json_object_get(ds->by_id, arena_printf(r->a, "%lld", (long long)json_integer_value(v)));
 }
 
+/* The programme's required documents with what the dossier has of each:
+** [{"name", "input" ("doc_I"), "doc"?, "err"? (from err, may be NULL)}]. */
+static json_t *doc_rows(req *r, const apply_prog *pg, const apply_docset *ds, json_t *err) {
+  json_t *rows = json_array();
+  size_t i;
+  json_t *v;
+  json_array_foreach(pg->docs, i, v) {
+    json_t *o = json_object();
+    const char *in = arena_printf(r->a, "doc_%zu", i);
+    json_object_set_new(o, "input", json_string(in));
+    json_object_set_new(o, "name", json_string(json_string_value(v)));
+    json_t *doc = json_object_get(ds->by_kind, json_string_value(v));
+    if (doc) json_object_set(o, "doc", doc);
+    json_t *e = json_object_get(err, in);
+    if (e) json_object_set(o, "err", e);
+    json_array_append_new(rows, o);
+  }
+  return rows;
+}
+
 /* ---------------------------------------------------------------- review */
 
 json_t *apply_review(req *r, const dossier *d, const apply_prog *pg) {
@@ -268,17 +289,9 @@ json_t *apply_review(req *r, const dossier *d, const apply_prog *pg) {
   json_object_set_new(o, "beneficiary_address", json_string(d->beneficiary_address));
   apply_docset ds;
   apply_docs_load(r, d->id, &ds);
-  json_t *docs = json_array();
+  json_object_set_new(o, "documents", doc_rows(r, pg, &ds, NULL));
   size_t i;
   json_t *v;
-  json_array_foreach(pg->docs, i, v) {
-    json_t *row = json_object();
-    json_object_set_new(row, "name", json_string(json_string_value(v)));
-    json_t *doc = json_object_get(ds.by_kind, json_string_value(v));
-    if (doc) json_object_set(row, "doc", doc);
-    json_array_append_new(docs, row);
-  }
-  json_object_set_new(o, "documents", docs);
   json_t *extra = apply_keep(r, extra_of(d)), *rows = json_array();
   json_array_foreach(pg->fields, i, v) {
     const char *name = json_string_value(json_object_get(v, "name"));
@@ -418,21 +431,16 @@ static json_t *dossier_list(req *r, int64_t org, const char *status, int64_t pag
 static json_t *open_programmes(req *r, int can_apply) {
   char today[11];
   aid_today(today);
-  json_t *ids = apply_keep(r, json_array()), *list = json_array();
-  db_stmt *s = db_query("SELECT id FROM aid_programmes WHERE active=1 AND opens_on<=? AND closes_on>=?"
-                        " ORDER BY name, id", "tt", today, today);
-  while (db_step(s) == DB_ROW) json_array_append_new(ids, json_integer(db_int(s, 0)));
-  db_done(s);
+  json_t *all = apply_keep(r, aid_programmes_of(r, db_query("SELECT id FROM aid_programmes WHERE active=1"
+                                                            " AND opens_on<=? AND closes_on>=? ORDER BY name, id",
+                                                            "tt", today, today)));
+  json_t *list = json_array();
   size_t i;
-  json_t *v;
-  json_array_foreach(ids, i, v) {
-    aid_rules ru;
-    json_t *o = json_object();
-    if (aid_programme_load(r, json_integer_value(v), &ru, o) && json_is_true(json_object_get(o, "open"))) {
-      json_object_set_new(o, "can_apply", json_boolean(can_apply));
-      json_array_append(list, o);
-    }
-    json_decref(o);
+  json_t *o;
+  json_array_foreach(all, i, o) {
+    if (!json_is_true(json_object_get(o, "open"))) continue; /* envelope used up */
+    json_object_set_new(o, "can_apply", json_boolean(can_apply));
+    json_array_append(list, o);
   }
   return list;
 }
@@ -780,39 +788,14 @@ static json_t *step_values(req *r, const dossier *d, const apply_prog *pg, int n
   return f;
 }
 
-/* Select options from parallel code/label lists, cur selected. */
-static json_t *options(const char *const *codes, const char *const *labels, const char *cur) {
-  json_t *a = json_array();
-  for (int i = 0; codes[i]; i++) {
-    json_t *o = json_object();
-    json_object_set_new(o, "value", json_string(codes[i]));
-    json_object_set_new(o, "label", json_string(_(labels[i])));
-    if (str_eq(cur, codes[i])) json_object_set_new(o, "selected", json_true());
-    json_array_append_new(a, o);
-  }
-  return a;
-}
-
 /* Step 3's inputs: the documents and the extra fields, with their values
 ** (from f) and errors (from err). */
 static void step3_data(req *r, const dossier *d, const apply_prog *pg, json_t *f, json_t *err, json_t *data) {
   apply_docset ds;
   apply_docs_load(r, d->id, &ds);
-  json_t *docs = json_array();
+  json_object_set_new(data, "documents", doc_rows(r, pg, &ds, err));
   size_t i;
   json_t *v;
-  json_array_foreach(pg->docs, i, v) {
-    json_t *o = json_object();
-    const char *in = arena_printf(r->a, "doc_%zu", i);
-    json_object_set_new(o, "input", json_string(in));
-    json_object_set_new(o, "name", json_string(json_string_value(v)));
-    json_t *doc = json_object_get(ds.by_kind, json_string_value(v));
-    if (doc) json_object_set(o, "doc", doc);
-    json_t *e = json_object_get(err, in);
-    if (e) json_object_set(o, "err", e);
-    json_array_append_new(docs, o);
-  }
-  json_object_set_new(data, "documents", docs);
   json_t *extra = apply_keep(r, extra_of(d)), *fields = json_array();
   json_array_foreach(pg->fields, i, v) {
     const char *name = json_string_value(json_object_get(v, "name"));
@@ -916,7 +899,7 @@ static void step_render(req *r, int status, dossier *d, const apply_prog *pg, in
     json_object_set_new(data, "labels", labels);
     json_object_set_new(data, "with_bonus", json_boolean(str_eq(json_string_value(json_object_get(f, "with_bonus")), "1")));
   } else if (n == 2) {
-    json_object_set_new(data, "kinds", options(ben_kinds, ben_labels, json_string_value(json_object_get(f, "beneficiary_kind"))));
+    json_object_set_new(data, "kinds", cat_options(ben_kinds, ben_labels, json_string_value(json_object_get(f, "beneficiary_kind"))));
   } else if (n == 3) {
     step3_data(r, d, pg, f, err, data);
   } else {

@@ -17,11 +17,9 @@
 
 #define SIM_ARG_MAX 40 /* bytes of a simulator argument: longer is not a number we accept */
 
-void programmes_page(req *r) {
-  json_t *d = json_object();
+json_t *aid_programmes_of(req *r, db_stmt *s) {
   json_t *list = json_array();
   json_t *ids = json_array();
-  db_stmt *s = db_query("SELECT id FROM aid_programmes ORDER BY active DESC, opens_on DESC, id DESC", "");
   while (db_step(s) == DB_ROW) json_array_append_new(ids, json_integer(db_int(s, 0)));
   db_done(s);
   size_t i;
@@ -33,6 +31,13 @@ void programmes_page(req *r) {
     json_decref(o);
   }
   json_decref(ids);
+  return list;
+}
+
+void programmes_page(req *r) {
+  json_t *d = json_object();
+  json_t *list =
+      aid_programmes_of(r, db_query("SELECT id FROM aid_programmes ORDER BY active DESC, opens_on DESC, id DESC", ""));
   json_object_set_new(d, "programmes", list);
   res_page(r, 200, "aid/public_list", d);
 }
