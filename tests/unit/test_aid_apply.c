@@ -90,29 +90,29 @@ static const char *one_error(aid_field_row row, aid_fcol col) {
 }
 
 Test(fields_parse, each_error_in_french_on_its_input) {
-  cr_assert(strstr(one_error((aid_field_row)ROW("x", "", "text", "", "", "", ""), AID_FCOL_LABEL), "donnez un libellé"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "texte", "", "", "", ""), AID_FCOL_TYPE), "types proposés"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("Puissance", "A", "text", "", "", "", ""), AID_FCOL_NAME),
-                   "minuscules sans accents"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "number", "", "abc", "", ""), AID_FCOL_MIN),
-                   "Le minimum est un nombre positif"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "number", "", "1,234", "", ""), AID_FCOL_MIN),
-                   "deux décimales"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "text", "", "", "0", ""), AID_FCOL_MAX),
-                   "nombre entier de caractères"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "number", "", "10", "5", ""), AID_FCOL_MAX),
-                   "supérieur ou égal au minimum"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "date", "", "1", "", ""), AID_FCOL_MIN),
-                   "ne s’applique qu’aux types"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "choice", "", "", "", "seul"), AID_FCOL_CHOICES),
-                   "deux au moins"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "choice", "", "", "", "a;b;a"), AID_FCOL_CHOICES),
-                   "« a » est donné deux fois"));
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "A", "text", "", "", "", "a;b"), AID_FCOL_CHOICES),
-                   "Liste de choix"));
-  /* The message names the row and its label. */
-  cr_assert(strstr(one_error((aid_field_row)ROW("", "Puissance", "number", "", "x", "", ""), AID_FCOL_MIN),
-                   "Champ 1 (« Puissance »)"));
+  static const struct {
+    aid_field_row row;
+    aid_fcol col;
+    const char *says;
+  } cases[] = {
+      {ROW("x", "", "text", "", "", "", ""), AID_FCOL_LABEL, "donnez un libellé"},
+      {ROW("", "A", "texte", "", "", "", ""), AID_FCOL_TYPE, "types proposés"},
+      {ROW("Puissance", "A", "text", "", "", "", ""), AID_FCOL_NAME, "minuscules sans accents"},
+      {ROW("", "A", "number", "", "abc", "", ""), AID_FCOL_MIN, "Le minimum est un nombre positif"},
+      {ROW("", "A", "number", "", "1,234", "", ""), AID_FCOL_MIN, "deux décimales"},
+      {ROW("", "A", "text", "", "", "0", ""), AID_FCOL_MAX, "nombre entier de caractères"},
+      {ROW("", "A", "number", "", "10", "5", ""), AID_FCOL_MAX, "supérieur ou égal au minimum"},
+      {ROW("", "A", "date", "", "1", "", ""), AID_FCOL_MIN, "ne s’applique qu’aux types"},
+      {ROW("", "A", "choice", "", "", "", "seul"), AID_FCOL_CHOICES, "deux au moins"},
+      {ROW("", "A", "choice", "", "", "", "a;b;a"), AID_FCOL_CHOICES, "« a » est donné deux fois"},
+      {ROW("", "A", "text", "", "", "", "a;b"), AID_FCOL_CHOICES, "Liste de choix"},
+      /* The message names the row and its label. */
+      {ROW("", "Puissance", "number", "", "x", "", ""), AID_FCOL_MIN, "Champ 1 (« Puissance »)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *msg = one_error(cases[i].row, cases[i].col);
+    cr_assert(strstr(msg, cases[i].says), "case %zu: %s", i, msg);
+  }
 }
 
 Test(fields_parse, duplicate_name_and_too_many_fields) {
@@ -320,4 +320,15 @@ Test(departement, of_postcodes) {
   const char *bad[] = {"00100", "96000", "99000", "98000", "97700", "20700", "1700", "170000", "17a00", ""};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_assert_eq(aid_departement_of(bad[i], d, sizeof d), -1, "%s", bad[i]);
+}
+
+Test(fields_parse, more_errors_than_room) {
+  aid_field_row rows[6];
+  for (int i = 0; i < 6; i++) rows[i] = (aid_field_row)ROW("Bad Name", "", "?", "", "x", "y", "z");
+  aid_field_error e[2];
+  json_t *out = json_array();
+  int nerr = aid_fields_parse(rows, 6, out, e, 2); /* found by fuzz_aid_fields: read past e[1] */
+  json_decref(out);
+  cr_assert_gt(nerr, 2);
+  cr_assert_eq(e[0].row, 0);
 }

@@ -171,7 +171,7 @@ typedef struct errs {
 
 static void add_err(errs *es, int row, aid_fcol col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void add_err(errs *es, int row, aid_fcol col, const char *fmt, ...) {
-  for (int i = 0; i < es->n; i++)
+  for (int i = 0; i < es->n && i < es->max; i++) /* past max, errors are counted, not kept */
     if (es->e[i].row == row && es->e[i].col == col) return; /* one per input */
   if (es->n >= es->max) {
     es->n++; /* still counted: the table is refused */

@@ -38,7 +38,7 @@
 #define AID_FIELD_TEXT_MAX 2000    /* characters of a text value when the admin set no maximum */
 #define AID_FIELD_ADDRESS_MAX 300  /* bytes of an address value */
 #define AID_FIELD_NUMBER_MAX 100000000000LL /* hundredths: 1 000 000 000,00 at most */
-#define AID_FIELD_ERR 320          /* room for one French error message */
+#define AID_FIELD_ERR 640          /* room for one French error message, a 200-byte label included */
 
 /* The types, in the order the admin's select lists them. */
 typedef struct aid_ftype {
