@@ -474,6 +474,9 @@ def test_admin_edits_extra_fields_and_proofs_delay(srv):
     assert "Indiquez un nombre entier de mois, de 1 à 120" in t
     assert 'id="fd_min_0-err"' in r.text and 'value="beaucoup"' in r.text and 'value="Nom Invalide"' in r.text
     assert srv.sql1("SELECT count(*) FROM aid_programmes WHERE name='Programme à champs'") == 0
+    r = a.post("/admin/programmes/nouveau", admin_programme_form(documents="Devis\nPlan de masse", **FIELD_ROWS))
+    assert r.status == 422
+    assert "« Plan de masse » est à la fois une pièce demandée et un champ de type fichier" in text_of(r)
     r = a.post("/admin/programmes/nouveau", admin_programme_form(**FIELD_ROWS))
     assert r.status == 303, text_of(r)[:3000]
     pid = int(r.header("Location").rsplit("/", 1)[1])

@@ -332,3 +332,15 @@ Test(fields_parse, more_errors_than_room) {
   cr_assert_gt(nerr, 2);
   cr_assert_eq(e[0].row, 0);
 }
+
+Test(fields_parse, same_label_twice) {
+  aid_field_row rows[] = {ROW("a", "Plan", "file", "", "", "", ""), ROW("b", " Plan ", "file", "", "", "", "")};
+  aid_field_error e[4];
+  int nerr;
+  json_t *out = parse(rows, 2, e, &nerr);
+  json_decref(out);
+  cr_assert_eq(nerr, 1);
+  cr_assert_eq(e[0].row, 1);
+  cr_assert_eq(e[0].col, AID_FCOL_LABEL);
+  cr_assert_str_eq(e[0].msg, "Champ 2 (« Plan ») : ce libellé est déjà celui d’un autre champ.");
+}

@@ -729,17 +729,28 @@ static void step3_read(form *f, dossier *d, const apply_prog *pg, int next) {
   free(z);
 }
 
-/* Writes the draft's values; 0, or -1 when it is no longer a draft. */
-static int dossier_save(const dossier *d, int step) {
-  int rc = db_run("UPDATE aid_dossiers SET label_id=nullif(?,0), site_address=?, site_postcode=?, site_city=?,"
-                  " departement=?, points=?, cost_cents=?, with_bonus=?, contact_name=?, contact_email=?,"
-                  " contact_phone=?, beneficiary_kind=?, beneficiary_name=?, beneficiary_siret=?,"
-                  " beneficiary_email=?, beneficiary_address=?, extra=?, step=max(step, ?), updated_at=?"
-                  " WHERE id=? AND status='brouillon'",
-                  "ittttiiittttttttt" "iii", d->label_id, d->site_address, d->site_postcode, d->site_city,
-                  d->departement, d->points, d->cost_cents, (int64_t)d->with_bonus, d->contact_name,
-                  d->contact_email, d->contact_phone, d->beneficiary_kind, d->beneficiary_name, d->beneficiary_siret,
-                  d->beneficiary_email, d->beneficiary_address, d->extra, (int64_t)step, now_unix(), d->id);
+/* Writes the draft's values of step n — only those, so that two members
+** working on different steps do not undo each other. 0, or -1 when it is no
+** longer a draft. */
+static int dossier_save(const dossier *d, int n) {
+  int64_t now = now_unix(), step = n;
+  int rc;
+  if (n == 1)
+    rc = db_run("UPDATE aid_dossiers SET label_id=nullif(?,0), site_address=?, site_postcode=?, site_city=?,"
+                " departement=?, points=?, cost_cents=?, with_bonus=?, step=max(step, ?), updated_at=?"
+                " WHERE id=? AND status='brouillon'",
+                "ittttiiiiii", d->label_id, d->site_address, d->site_postcode, d->site_city, d->departement,
+                d->points, d->cost_cents, (int64_t)d->with_bonus, step, now, d->id);
+  else if (n == 2)
+    rc = db_run("UPDATE aid_dossiers SET contact_name=?, contact_email=?, contact_phone=?, beneficiary_kind=?,"
+                " beneficiary_name=?, beneficiary_siret=?, beneficiary_email=?, beneficiary_address=?,"
+                " step=max(step, ?), updated_at=? WHERE id=? AND status='brouillon'",
+                "ttttttttiii", d->contact_name, d->contact_email, d->contact_phone, d->beneficiary_kind,
+                d->beneficiary_name, d->beneficiary_siret, d->beneficiary_email, d->beneficiary_address, step, now,
+                d->id);
+  else
+    rc = db_run("UPDATE aid_dossiers SET extra=?, step=max(step, ?), updated_at=? WHERE id=? AND status='brouillon'",
+                "tiii", d->extra, step, now, d->id);
   return rc == DB_DONE && db_changes() == 1 ? 0 : -1;
 }
 

@@ -298,6 +298,10 @@ int aid_fields_parse(const aid_field_row *rows, int n, json_t *out, aid_field_er
       *label = 0;
     } else if (!*label) {
       add_err(&es, i, AID_FCOL_LABEL, _("%s : donnez un libellé, la question que lit le demandeur."), who);
+    } else {
+      for (size_t k = first; k < json_array_size(out); k++)
+        if (!strcmp(def_str(json_array_get(out, k), "label"), label))
+          add_err(&es, i, AID_FCOL_LABEL, _("%s : ce libellé est déjà celui d’un autre champ."), who);
     }
     if (!copy_trim(rw->type, type, sizeof type) || !type_known(type)) {
       add_err(&es, i, AID_FCOL_TYPE, _("%s : choisissez un des types proposés."), who);

@@ -462,7 +462,24 @@ static int prog_validate(form *f, prog *p, json_t **groups) {
   }
   p->documents = arena_strdup(f->r->a, buf_str(&b));
   buf_free(&b);
-  return 0;
+  /* A file field and a required document are both stored under their
+  ** name: the two lists must not share one. */
+  json_t *defs = json_loads(p->fields, 0, NULL), *names = aid_lines(p->documents);
+  size_t i, k;
+  json_t *def, *doc;
+  json_array_foreach(defs, i, def) {
+    json_array_foreach(names, k, doc) {
+      if (str_eq(json_string_value(json_object_get(def, "type")), "file") &&
+          str_eq(json_string_value(json_object_get(def, "label")), json_string_value(doc)))
+        form_error(f, "documents",
+                   arena_printf(f->r->a, _("« %s » est à la fois une pièce demandée et un champ de type fichier : "
+                                           "gardez l’un des deux."),
+                                json_string_value(doc)));
+    }
+  }
+  json_decref(defs);
+  json_decref(names);
+  return f->nerr;
 }
 
 void programme_new_page(req *r) {
