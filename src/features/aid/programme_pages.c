@@ -265,13 +265,17 @@ static json_t *field_group(int i, const aid_field_row *t, int saved, int del, co
     json_t *o = json_object();
     json_object_set_new(o, "value", json_string(aid_field_types[k].code));
     json_object_set_new(o, "label", json_string(_(aid_field_types[k].label)));
-    if (!strcmp(t->type, aid_field_types[k].code)) json_object_set_new(o, "selected", json_true());
+    if (!strcmp(t->type, aid_field_types[k].code)) {
+      json_object_set_new(o, "selected", json_true());
+      json_object_set_new(g, "type_label", json_string(_(aid_field_types[k].label)));
+    }
     json_array_append_new(opts, o);
   }
   json_object_set_new(g, "types", opts);
   json_t *err = json_object();
   for (int k = 0; k < ne; k++)
     if (e[k].row == i) json_object_set_new(err, aid_fcol_names[e[k].col], json_string(e[k].msg));
+  json_object_set_new(g, "has_err", json_boolean(json_object_size(err) > 0));
   json_object_set_new(g, "err", err);
   return g;
 }
