@@ -20,10 +20,10 @@ function setup() {
   sql(`UPDATE users SET civility='M.', last_name='Moreau', first_name='Hugo', phone='05 46 11 22 33'
          WHERE email='${EMAIL}';
        INSERT INTO organisations(siret, kind, name, address, postcode, city, contact_email, contact_phone,
-         created_at, updated_at) VALUES('73282932000074', 'Entreprise', 'Bornes de l''Atlantique', '2 quai Valin',
+         created_at, updated_at) VALUES('88293183000005', 'Entreprise', 'Bornes de l''Atlantique', '2 quai Valin',
          '17000', 'La Rochelle', 'contact@bornes.example', '05 46 00 00 01', ${now}, ${now});
        INSERT INTO org_members(org_id, user_id, role, added_at) SELECT o.id, u.id, 'owner', ${now}
-         FROM organisations o, users u WHERE o.siret='73282932000074' AND u.email='${EMAIL}';
+         FROM organisations o, users u WHERE o.siret='88293183000005' AND u.email='${EMAIL}';
        INSERT INTO documents(org_id, user_id, kind, filename, mime, size, hash, created_at)
          SELECT m.org_id, m.user_id, k.kind, 'doc.pdf', 'application/pdf', 10, '${'a'.repeat(64)}', ${now}
          FROM org_members m JOIN users u ON u.id=m.user_id, (SELECT 'kbis' AS kind UNION SELECT 'identity') k
