@@ -85,10 +85,23 @@ bench_build() {
 # that execs it), GPORT and G.
 guichet_start() {
   mkdir -m 700 "$TMP/data"
-  export GUICHET_DATA_DIR="$TMP/data" GUICHET_PORT=0 GUICHET_SEED=0 GUICHET_ACCESS_LOG=0
-  [ -f "$TMP/bin/common-passwords.txt" ] && export GUICHET_PASSWORDS_FILE="$TMP/bin/common-passwords.txt"
+  guichet_env "$TMP/data"
   "$GBIN" user add "$EMAIL" --role applicant --password "$PASSWORD" >"$TMP/useradd.log" 2>&1 ||
     { cat "$TMP/useradd.log" >&2; die "cannot create the user"; }
+  guichet_serve "$@"
+}
+
+# guichet_env DIR: the environment of a benchmark server on data dir DIR.
+guichet_env() {
+  : >"$TMP/none.conf" # not the working tree's guichet.conf, if there is one
+  export GUICHET_DATA_DIR="$1" GUICHET_PORT=0 GUICHET_SEED=0 GUICHET_ACCESS_LOG=0 GUICHET_CONFIG="$TMP/none.conf"
+  [ -f "$TMP/bin/common-passwords.txt" ] && export GUICHET_PASSWORDS_FILE="$TMP/bin/common-passwords.txt"
+  return 0
+}
+
+# guichet_serve [wrapper command...]: `serve` on the data dir guichet_env
+# named, on a port the kernel picks. Sets GPID, GPORT and G.
+guichet_serve() {
   "$@" "$GBIN" serve >"$TMP/guichet.out" 2>"$TMP/guichet.err" &
   GPID=$!
   BENCH_PIDS="$GPID $BENCH_PIDS"

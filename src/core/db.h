@@ -70,6 +70,11 @@ db_stmt *db_query(const char *sql, const char *fmt, ...);
 /* Number of rows the last statement of this thread changed. */
 int db_changes(void);
 
+/* SQL text for the local calendar month ("2026-11") of a column of unix
+** seconds, to GROUP BY in feature SQL: the dialect's date functions stay
+** behind this header. col is a string literal: DB_MONTH_LOCAL("paid_at"). */
+#define DB_MONTH_LOCAL(col) "strftime('%Y-%m', " col ", 'unixepoch', 'localtime')"
+
 /* Transactions. db_begin_write takes the write lock at once (SQLite's
 ** BEGIN IMMEDIATE) so that read-then-write sequences cannot interleave.
 ** Nesting is not supported: assert. */

@@ -548,6 +548,10 @@ void res_page(req *r, int status, const char *tmpl, json_t *data) {
   r->ctype = "text/html; charset=utf-8";
 }
 
+int http_render_fragment(const char *tmpl, json_t *data, buf *out) {
+  return tmpl_render(g_tmpl, tmpl, data, out);
+}
+
 void res_json(req *r, int status, json_t *data) {
   buf_reset(&r->body);
   /* 12 significant digits: centimetres and 1e-7° survive, binary noise does not. */

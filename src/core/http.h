@@ -120,6 +120,11 @@ void res_redirect(req *r, const char *location);   /* 303 See Other */
 ** (json_decref'd with the request). Common values are added under "site",
 ** "me", "csrf", "flash", "path". */
 void res_page(req *r, int status, const char *tmpl, json_t *data);
+/* Renders template tmpl with data (borrowed) and nothing else — no layout,
+** no "site", "me" or "csrf" — appending to out: a fragment a handler keeps
+** (a cache) and later puts into a page with {{raw …}}. Returns 0, or -1 if
+** there is no such template (out unchanged). */
+int http_render_fragment(const char *tmpl, json_t *data, buf *out);
 void res_json(req *r, int status, json_t *data);   /* data stolen */
 /* An error page (or {"error": msg} for API routes), status as given. */
 void res_error(req *r, int status, const char *msg);

@@ -8,6 +8,7 @@ Debian machine with python3 alone.
 import base64
 import hashlib
 import hmac
+import html
 import http.client
 import json
 import os
@@ -232,6 +233,40 @@ class Client:
             assert r.status == 303, r
         self.get("/compte")  # as a browser would: the page gives the session's form token
         return r
+
+
+class People:
+    """A test module's accounts, one per role: created on first use, each
+    with a logged-in client kept between tests (and logged in again if its
+    session ended). people = People({"instructor": "i@exemple.fr", …});
+    people.client(srv, "instructor"), people.id(srv, "instructor")."""
+
+    def __init__(self, emails):
+        self.emails = dict(emails)
+        self.ids = {}
+        self.clients = {}
+
+    def id(self, srv, role):
+        if not self.ids:
+            for r, email in self.emails.items():
+                self.ids[r] = srv.add_user(email, r)
+        return self.ids[role]
+
+    def client(self, srv, role):
+        self.id(srv, role)
+        c = self.clients.get(role)
+        if c is None or c.get("/compte").status != 200:
+            c = srv.client()
+            c.login(self.emails[role])
+            self.clients[role] = c
+        return c
+
+
+def text_of(r):
+    """A page (a Response or HTML text) as a user reads it: tags dropped,
+    entities decoded, runs of spaces (no-break ones too) as one space."""
+    t = html.unescape(re.sub(r"<[^>]+>", " ", r if isinstance(r, str) else r.text))
+    return re.sub(r"\s+", " ", t.replace("\u00a0", " "))
 
 
 def multipart(fields, files):

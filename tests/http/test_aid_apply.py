@@ -6,23 +6,14 @@ errors and the draft kept across visits, the amount of the programme's rule
 shown then submitted with its e-mail, the dossier's page (history, documents,
 messages, requested documents, proofs, payment), the amendment that links
 two dossiers, and the 404 every other organisation gets."""
-import html
 import re
 import time
 
-from harness import PDF, PNG
+from harness import PDF, PNG, text_of
 
 SERVER_CONFIG = {"login_max_per_ip": 1000, "max_upload": 200000}
 
-NBSP = "\u00a0"
 _n = [0]
-
-
-def text_of(r):
-    """A page as a user reads it: tags dropped, entities decoded, no-break
-    spaces as spaces."""
-    t = html.unescape(re.sub(r"<[^>]+>", " ", r if isinstance(r, str) else r.text))
-    return re.sub(r"\s+", " ", t.replace(NBSP, " ").replace("\u202f", " "))
 
 
 def day(offset_days=0):

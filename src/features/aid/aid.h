@@ -105,6 +105,24 @@ json_t *aid_programmes_of(req *r, db_stmt *s);
 /* The non-empty lines of z (\r dropped) as a new JSON array of strings. */
 json_t *aid_lines(const char *z);
 
+/* dashboard.c */
+void dashboard_page(req *r);
+void dashboard_export(req *r);
+
+/* site_pages.c */
+void faq_page(req *r);
+void legal_page(req *r);
+void pages_admin_page(req *r);
+void page_edit_page(req *r);
+void page_edit_post(req *r);
+
+/* contact_pages.c */
+void contact_page(req *r);
+void contact_post(req *r);
+void contact_admin_page(req *r);
+void contact_message_page(req *r);
+void contact_read_post(req *r);
+
 /* The programme table's helpers shared by both page files (programme_pages.c). */
 /* Loads programme id into rules (strings in r's arena) and, when d is not
 ** NULL, every column as display values under d. Returns 1, or 0 if absent. */

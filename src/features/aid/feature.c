@@ -22,6 +22,8 @@
 
 #define AID_FORM_BODY (128 * 1024) /* a programme form: specification (64 KB at most) plus the other fields */
 #define AID_DOC_BODY (10 * 1024 * 1024 + 64 * 1024) /* one 10 MB document plus the form around it */
+#define AID_PAGE_BODY (200 * 1024) /* a public page: 64 KB of Markdown, urlencoded (up to 3 bytes per byte) */
+#define AID_CONTACT_BODY (32 * 1024) /* the contact form: a 5,000-byte message, urlencoded, and four short fields */
 
 static const struct route routes[] = {
     {"GET", "/programmes", CAP_PUBLIC, 0, 0, programmes_page},
@@ -77,6 +79,20 @@ static const struct route routes[] = {
     {"GET", "/instruction/materiels/:id", "aid.review", 0, 0, review_equipment_page},
     {"POST", "/instruction/materiels/:id/valider", "aid.review", 0, 0, review_equipment_validate_post},
     {"POST", "/instruction/materiels/:id/refuser", "aid.review", 0, 0, review_equipment_refuse_post},
+    /* The dashboard (dashboard.c): admins and instructors. */
+    {"GET", "/admin/aides/tableau-de-bord", "aid.stats", 0, 0, dashboard_page},
+    {"GET", "/admin/aides/tableau-de-bord/export", "aid.stats", 0, 0, dashboard_export},
+    /* Public pages edited by admins (site_pages.c) and the contact form (contact_pages.c). */
+    {"GET", "/aides/faq", CAP_PUBLIC, 0, 0, faq_page},
+    {"GET", "/mentions-legales", CAP_PUBLIC, 0, 0, legal_page},
+    {"GET", "/admin/pages", "aid.admin", 0, 0, pages_admin_page},
+    {"GET", "/admin/pages/:slug", "aid.admin", 0, 0, page_edit_page},
+    {"POST", "/admin/pages/:slug", "aid.admin", 0, AID_PAGE_BODY, page_edit_post},
+    {"GET", "/contact", CAP_PUBLIC, 0, 0, contact_page},
+    {"POST", "/contact", CAP_PUBLIC, 0, AID_CONTACT_BODY, contact_post},
+    {"GET", "/admin/contact", "aid.admin", 0, 0, contact_admin_page},
+    {"GET", "/admin/contact/:id", "aid.admin", 0, 0, contact_message_page},
+    {"POST", "/admin/contact/:id/lu", "aid.admin", 0, 0, contact_read_post},
     {0, 0, 0, 0, 0, 0},
 };
 
@@ -84,6 +100,9 @@ static const struct grant grants[] = {
     {"territory_admin", "aid.admin"},
     {"instructor", "aid.review"},
     {"territory_admin", "aid.review"},
+    /* The dashboard: instructors read it too (their delays are on it). */
+    {"territory_admin", "aid.stats"},
+    {"instructor", "aid.stats"},
     {0, 0},
 };
 
