@@ -129,6 +129,8 @@ void contact_read_post(req *r);
 int aid_programme_load(req *r, int64_t id, aid_rules *p, json_t *d);
 /* The rules of programme id, strings in a. Returns 1, or 0 if absent. */
 int aid_rules_load(arena *a, int64_t id, aid_rules *p);
+/* Cents as French euros in a: "12 500,00 €" (aid_format_euros). */
+const char *aid_euros(arena *a, int64_t cents);
 /* French label of a target code ("voirie_publique" → "Voirie publique"). */
 const char *aid_target_label(const char *code);
 /* Today in the server's time zone (the territory's), "YYYY-MM-DD". */

@@ -114,8 +114,6 @@ json_t *apply_missing(req *r, const dossier *d, const apply_prog *pg, int counts
 
 /* The badge class of a status (guichet.css): ok, todo, off or "". */
 const char *apply_status_class(const char *status);
-/* Cents as French euros, in r's arena: "12 500,00 €". */
-const char *apply_euros(req *r, int64_t cents);
 /* v, released with the request; returns v. */
 json_t *apply_keep(req *r, json_t *v);
 

@@ -192,9 +192,9 @@ static void dossier_render(req *r, int status, const dossier *d, form *fm) {
   json_object_set_new(data, "updated", json_string(fmt_datetime(r->a, d->updated_at, "")));
   if (d->submitted_at) json_object_set_new(data, "submitted", json_string(fmt_datetime(r->a, d->submitted_at, "")));
   if (d->decided_at) json_object_set_new(data, "decided", json_string(fmt_datetime(r->a, d->decided_at, "")));
-  if (d->amount_cents) json_object_set_new(data, "amount", json_string(apply_euros(r, d->amount_cents)));
-  if (d->granted_cents) json_object_set_new(data, "granted", json_string(apply_euros(r, d->granted_cents)));
-  if (d->paid_cents) json_object_set_new(data, "paid", json_string(apply_euros(r, d->paid_cents)));
+  if (d->amount_cents) json_object_set_new(data, "amount", json_string(aid_euros(r->a, d->amount_cents)));
+  if (d->granted_cents) json_object_set_new(data, "granted", json_string(aid_euros(r->a, d->granted_cents)));
+  if (d->paid_cents) json_object_set_new(data, "paid", json_string(aid_euros(r->a, d->paid_cents)));
   if (*d->reason) json_object_set_new(data, "reason", json_string(d->reason));
   if (*d->proofs_due_on && (!strcmp(st, "validee") || !strcmp(st, "justificatifs"))) {
     char due[16];

@@ -68,12 +68,6 @@ json_t *apply_keep(req *r, json_t *v) {
   return v;
 }
 
-const char *apply_euros(req *r, int64_t cents) {
-  char b[64];
-  aid_format_euros(b, sizeof b, cents);
-  return arena_strdup(r->a, b);
-}
-
 /* Cents for an input field: "12500" or "12500,50"; "" for 0. */
 static const char *cents_input(req *r, int64_t cents) {
   if (!cents) return "";
@@ -272,7 +266,7 @@ json_t *apply_review(req *r, const dossier *d, const apply_prog *pg) {
   json_object_set_new(o, "site_city", json_string(d->site_city));
   json_object_set_new(o, "departement", json_string(d->departement));
   if (d->points) json_object_set_new(o, "points", json_integer(d->points));
-  if (d->cost_cents) json_object_set_new(o, "cost", json_string(apply_euros(r, d->cost_cents)));
+  if (d->cost_cents) json_object_set_new(o, "cost", json_string(aid_euros(r->a, d->cost_cents)));
   json_object_set_new(o, "with_bonus", json_boolean(d->with_bonus));
   json_object_set_new(o, "contact_name", json_string(d->contact_name));
   json_object_set_new(o, "contact_email", json_string(d->contact_email));
@@ -418,7 +412,7 @@ static json_t *dossier_list(req *r, int64_t org, const char *status, int64_t pag
     json_object_set_new(o, "status", json_string(aid_dossier_status_label(st)));
     json_object_set_new(o, "status_class", json_string(apply_status_class(st)));
     json_object_set_new(o, "draft", json_boolean(!strcmp(st, "brouillon")));
-    if (granted || asked) json_object_set_new(o, "amount", json_string(apply_euros(r, granted ? granted : asked)));
+    if (granted || asked) json_object_set_new(o, "amount", json_string(aid_euros(r->a, granted ? granted : asked)));
     json_object_set_new(o, "granted", json_boolean(granted > 0));
     json_object_set_new(o, "updated", json_string(fmt_datetime(r->a, db_int(s, 6), "")));
     json_array_append_new(list, o);

@@ -38,6 +38,7 @@
 #include "core/mail.h"
 #include "core/upload.h"
 #include "features/aid/aid.h"
+#include "features/aid/apply.h"
 #include "features/aid/catalog.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
@@ -52,15 +53,6 @@
 ** again as typed. */
 static const char *const fields[] = {"instructeur", "motif_refus", "autre_piece", "motif_renvoi",
                                      "note", "message", NULL};
-
-static const struct {
-  const char *code, *label;
-} beneficiary_kinds[] = {
-    {"copropriete", N_("Copropriété")},
-    {"entreprise", N_("Entreprise")},
-    {"collectivite", N_("Collectivité")},
-    {"particulier", N_("Particulier")},
-};
 
 const char *aid_status_class(const char *st) {
   if (!strcmp(st, "deposee") || !strcmp(st, "en_instruction") || !strcmp(st, "versement")) return "todo";
@@ -107,12 +99,6 @@ static void db_failed(req *r) {
 }
 
 /* ------------------------------------------------------------ the page */
-
-static const char *euros(req *r, int64_t cents) {
-  char tx[64];
-  aid_format_euros(tx, sizeof tx, cents);
-  return arena_strdup(r->a, tx);
-}
 
 static const char *who(req *r, db_stmt *s, int col_first, const char *none) {
   const char *f = db_text(s, col_first), *l = db_text(s, col_first + 1), *e = db_text(s, col_first + 2);
@@ -217,16 +203,13 @@ static int dossier_fields(req *r, int64_t id, json_t *o, int64_t *prog, int64_t 
     json_object_set_new(o, "label", lab);
   }
   json_object_set_new(o, "points", json_integer(db_int(s, 9)));
-  json_object_set_new(o, "cost", json_string(euros(r, db_int(s, 10))));
+  json_object_set_new(o, "cost", json_string(aid_euros(r->a, db_int(s, 10))));
   if (db_int(s, 11)) json_object_set_new(o, "with_bonus", json_true());
-  const char *kind = db_text(s, 15);
-  for (size_t i = 0; i < ARRAY_SIZE(beneficiary_kinds); i++)
-    if (!strcmp(kind, beneficiary_kinds[i].code)) kind = _(beneficiary_kinds[i].label);
-  json_object_set_new(o, "beneficiary_kind", json_string(kind));
+  json_object_set_new(o, "beneficiary_kind", json_string(apply_beneficiary_label(db_text(s, 15))));
   json_object_set_new(o, "extra", extra_fields(db_text(s, 41) ? db_text(s, 41) : "[]", db_text(s, 20)));
-  json_object_set_new(o, "amount", json_string(euros(r, db_int(s, 21))));
-  if (db_int(s, 22)) json_object_set_new(o, "granted", json_string(euros(r, db_int(s, 22))));
-  if (db_int(s, 23)) json_object_set_new(o, "paid", json_string(euros(r, db_int(s, 23))));
+  json_object_set_new(o, "amount", json_string(aid_euros(r->a, db_int(s, 21))));
+  if (db_int(s, 22)) json_object_set_new(o, "granted", json_string(aid_euros(r->a, db_int(s, 22))));
+  if (db_int(s, 23)) json_object_set_new(o, "paid", json_string(aid_euros(r->a, db_int(s, 23))));
   if (*db_text(s, 25)) {
     char tx[16];
     aid_format_date(tx, sizeof tx, db_text(s, 25));
@@ -268,18 +251,18 @@ static json_t *programme_json(req *r, int64_t prog, int64_t id, const char **doc
     int64_t cost = db_int(s, 0), points = db_int(s, 1), bonus = db_int(s, 2);
     if (cost <= AID_AMOUNT_MAX && points <= AID_POINTS_MAX) {
       int64_t rule = aid_amount(&ru, cost, points, (int)bonus);
-      json_object_set_new(p, "rule_amount", json_string(euros(r, rule)));
+      json_object_set_new(p, "rule_amount", json_string(aid_euros(r->a, rule)));
       /* The request's amount was computed at submission; the programme may
       ** have changed since. */
       if (rule != db_get_int(rule, "SELECT amount_cents FROM aid_dossiers WHERE id = ?", "i", id))
         json_object_set_new(p, "rule_differs", json_true());
-      json_object_set_new(p, "rule_rate_part", json_string(euros(r, cost * ru.rate_bp / 10000)));
-      json_object_set_new(p, "rule_cap_part", json_string(euros(r, ru.cap_cents * points)));
-      if (bonus && ru.bonus_cents) json_object_set_new(p, "rule_bonus_part", json_string(euros(r, ru.bonus_cents * points)));
+      json_object_set_new(p, "rule_rate_part", json_string(aid_euros(r->a, cost * ru.rate_bp / 10000)));
+      json_object_set_new(p, "rule_cap_part", json_string(aid_euros(r->a, ru.cap_cents * points)));
+      if (bonus && ru.bonus_cents) json_object_set_new(p, "rule_bonus_part", json_string(aid_euros(r->a, ru.bonus_cents * points)));
     }
   }
   db_done(s);
-  if (ru.budget_cents) json_object_set_new(p, "committed", json_string(euros(r, ru.committed_cents)));
+  if (ru.budget_cents) json_object_set_new(p, "committed", json_string(aid_euros(r->a, ru.committed_cents)));
   if (ru.max_points) json_object_set_new(p, "committed_points", json_integer(ru.committed_points));
   return p;
 }

@@ -196,6 +196,12 @@ static void prog_display(int64_t id, const prog *p, json_t *o) {
   }
 }
 
+const char *aid_euros(arena *a, int64_t cents) {
+  char b[64];
+  aid_format_euros(b, sizeof b, cents);
+  return arena_strdup(a, b);
+}
+
 int aid_rules_load(arena *a, int64_t id, aid_rules *ru) {
   prog p;
   if (!prog_load(a, id, &p)) return 0;

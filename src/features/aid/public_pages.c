@@ -64,12 +64,6 @@ static const char *sim_arg(req *r, const char *name) {
   return arena_strndup(r->a, v, n);
 }
 
-static const char *euros(req *r, int64_t cents) {
-  char b[64];
-  aid_format_euros(b, sizeof b, cents);
-  return arena_strdup(r->a, b);
-}
-
 /* Runs the simulator when the query asks for it: adds "sim" (typed values),
 ** "err"/"errors" or "result" to d. Returns 1 when the query had errors. */
 static int simulate(req *r, const aid_rules *ru, json_t *d) {
@@ -107,13 +101,13 @@ json_t *aid_amount_detail(req *r, const aid_rules *ru, int64_t cost, int64_t npo
   int64_t by_cap = ru->cap_cents * npoints;
   int64_t amount = aid_amount(ru, cost, npoints, with_bonus);
   json_t *res = json_object();
-  json_object_set_new(res, "cost", json_string(euros(r, cost)));
+  json_object_set_new(res, "cost", json_string(aid_euros(r->a, cost)));
   json_object_set_new(res, "points", json_integer(npoints));
-  json_object_set_new(res, "by_rate", json_string(euros(r, by_rate)));
-  json_object_set_new(res, "by_cap", json_string(euros(r, by_cap)));
+  json_object_set_new(res, "by_rate", json_string(aid_euros(r->a, by_rate)));
+  json_object_set_new(res, "by_cap", json_string(aid_euros(r->a, by_cap)));
   json_object_set_new(res, "cap_binds", json_boolean(by_cap < by_rate));
-  if (with_bonus) json_object_set_new(res, "bonus_total", json_string(euros(r, ru->bonus_cents * npoints)));
-  json_object_set_new(res, "amount", json_string(euros(r, amount)));
+  if (with_bonus) json_object_set_new(res, "bonus_total", json_string(aid_euros(r->a, ru->bonus_cents * npoints)));
+  json_object_set_new(res, "amount", json_string(aid_euros(r->a, amount)));
   char today[11], reason[256];
   aid_today(today);
   aid_state st = aid_status(ru, today, amount, npoints);
