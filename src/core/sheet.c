@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
+#include "core/csvload.h"
 #include "core/i18n.h"
 #include "core/log.h"
 
@@ -87,15 +88,15 @@ int sheet_formula_like(const char *z) {
 }
 
 void sheet_csv_field(buf *b, const char *z, char sep) {
-  if (!z) return;
-  int quote = z[strcspn(z, (const char[]){sep, '"', '\r', '\n', 0})] != 0;
-  if (quote) buf_putc(b, '"');
-  if (sheet_formula_like(z)) buf_putc(b, '\'');
-  for (const char *p = z; *p; p++) {
-    if (*p == '"') buf_putc(b, '"');
-    buf_putc(b, *p);
+  if (!sheet_formula_like(z)) {
+    csvload_field(b, z, sep);
+    return;
   }
-  if (quote) buf_putc(b, '"');
+  buf t = {0}; /* rare: a cell that starts like a formula */
+  buf_putc(&t, '\'');
+  buf_puts(&t, z);
+  csvload_field(b, buf_str(&t), sep);
+  buf_free(&t);
 }
 
 /* 'YYYY-MM-DD' into its parts; 0, or -1 when z is not such a day. */

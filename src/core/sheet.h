@@ -140,9 +140,10 @@ typedef struct sheet {
 ** CSV was asked for several sheets: nothing is sent then. */
 int sheet_reply(req *r, const char *format, const char *name, const sheet *sheets, int nsheet);
 
-/* For the unit tests: 1 when a text cell must get an apostrophe; and one
-** CSV field appended to b, apostrophe included, quoted when it holds sep, a
-** quote or a line end. */
+/* 1 when a text cell must get an apostrophe; and one CSV field appended to
+** b, apostrophe included, quoted as csvload_field() quotes (sep, a quote, a
+** line end, a space or tab at either end): for CSV written outside a
+** writer, such as a job's result file. */
 int sheet_formula_like(const char *z);
 void sheet_csv_field(buf *b, const char *z, char sep);
 

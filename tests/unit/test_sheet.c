@@ -90,6 +90,7 @@ static const struct {
     {"dit \"oui\"", ',', "\"dit \"\"oui\"\"\""},
     {"deux\nlignes", ';', "\"deux\nlignes\""},
     {"fin\r", ',', "\"fin\r\""},
+    {" marge ", ',', "\" marge \""}, /* readers trim unquoted spaces */
     /* Formulas never run: a leading = + - @ tab or CR gets an apostrophe. */
     {"=1+1", ',', "'=1+1"},
     {"=SOMME(A1;A2)", ';', "\"'=SOMME(A1;A2)\""},
