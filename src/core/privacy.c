@@ -126,7 +126,7 @@ int privacy_export(req *r, int64_t uid, const char **path) {
   json_object_set_new(all, "generated_at", json_integer(now_unix()));
   json_object_set_new(all, "times", json_string("secondes Unix (UTC) ; les fichiers sont dans le zip, au chemin "
                                                 "indiqué par « file »"));
-  int ok = 1;
+  int ok = db_begin() == 0; /* one snapshot: the parts agree with each other */
   for (int i = 0; ok && features[i]; i++) {
     if (!features[i]->export_user) continue;
     json_t *o = json_object();
@@ -134,6 +134,7 @@ int privacy_export(req *r, int64_t uid, const char **path) {
     ok = features[i]->export_user(uid, o, &pz) == 0;
     json_object_set_new(all, features[i]->name, o);
   }
+  db_rollback(); /* read only: nothing to commit (a no-op if BEGIN failed) */
   char *json = ok ? json_dumps(all, JSON_INDENT(2)) : NULL;
   json_decref(all);
   ok = json != NULL;
@@ -164,27 +165,26 @@ void privacy_section(privacy_erasure *e, const char *title) {
   e->cur = s;
 }
 
-static const char *vformat(arena *a, const char *fmt, va_list ap) {
+/* Appends the formatted line to the current section's goes or stays. */
+static void vline(privacy_erasure *e, int stays, const char *fmt, va_list ap) {
+  assert(e->cur && "privacy_section first");
   buf b = {0};
   buf_vprintf(&b, fmt, ap);
-  const char *z = arena_strdup(a, buf_str(&b));
+  push(e->a, stays ? &e->cur->stays_end : &e->cur->goes_end, arena_strdup(e->a, buf_str(&b)));
   buf_free(&b);
-  return z;
 }
 
 void privacy_goes(privacy_erasure *e, const char *fmt, ...) {
-  assert(e->cur && "privacy_section first");
   va_list ap;
   va_start(ap, fmt);
-  push(e->a, &e->cur->goes_end, vformat(e->a, fmt, ap));
+  vline(e, 0, fmt, ap);
   va_end(ap);
 }
 
 void privacy_stays(privacy_erasure *e, const char *fmt, ...) {
-  assert(e->cur && "privacy_section first");
   va_list ap;
   va_start(ap, fmt);
-  push(e->a, &e->cur->stays_end, vformat(e->a, fmt, ap));
+  vline(e, 1, fmt, ap);
   va_end(ap);
 }
 

@@ -65,24 +65,32 @@ static json_t *docs_json(db_stmt *s, privacy_zip *zip, const char *top) {
   return a;
 }
 
+/* The company's items and those the person made elsewhere: each query
+** binds uid (for its "…_by_me" column), org, uid. */
+static const struct {
+  const char *key;         /* in the export */
+  const char *sql;
+} org_parts[] = {
+    {"labels", "SELECT id, status, name, departements, parking, housing, company, description, reason, decided_at,"
+               " created_at, updated_at, user_id = ? AS asked_by_me FROM aid_labels WHERE org_id = ? OR user_id = ?"
+               " ORDER BY id"},
+    {"label_history", "SELECT e.label_id, e.at, e.status, e.comment, e.user_id = ? AS by_me FROM aid_label_events e"
+                      " JOIN aid_labels l ON l.id = e.label_id WHERE l.org_id = ? OR l.user_id = ? ORDER BY e.id"},
+    {"equipment", "SELECT id, status, brand, model, reference, power_max_w, power_min_w, plug, reason, decided_at,"
+                  " created_at, updated_at, user_id = ? AS declared_by_me FROM aid_equipment"
+                  " WHERE org_id = ? OR user_id = ? ORDER BY id"},
+    {"equipment_history", "SELECT e.equipment_id, e.at, e.status, e.comment, e.user_id = ? AS by_me"
+                          " FROM aid_equipment_events e JOIN aid_equipment q ON q.id = e.equipment_id"
+                          " WHERE q.org_id = ? OR q.user_id = ? ORDER BY e.id"},
+    {"charge_imports", "SELECT id, dossier_id, kind, source, filename, size, status, rows_read, rows_loaded,"
+                       " rows_known, rows_rejected, error, created_at, started_at, finished_at, user_id = ? AS by_me"
+                       " FROM aid_charge_imports WHERE org_id = ? OR user_id = ? ORDER BY id"},
+};
+
 int aid_export_user(int64_t uid, json_t *out, privacy_zip *zip) {
   int64_t org = account_org_of(uid, NULL);
-  json_object_set_new(out, "labels", privacy_rows(db_query(
-      "SELECT id, status, name, departements, parking, housing, company, description, reason, decided_at, created_at,"
-      " updated_at, user_id = ? AS asked_by_me FROM aid_labels WHERE org_id = ? OR user_id = ? ORDER BY id",
-      "iii", uid, org, uid)));
-  json_object_set_new(out, "label_history", privacy_rows(db_query(
-      "SELECT e.label_id, e.at, e.status, e.comment, e.user_id = ? AS by_me FROM aid_label_events e"
-      " JOIN aid_labels l ON l.id = e.label_id WHERE l.org_id = ? OR l.user_id = ? ORDER BY e.id",
-      "iii", uid, org, uid)));
-  json_object_set_new(out, "equipment", privacy_rows(db_query(
-      "SELECT id, status, brand, model, reference, power_max_w, power_min_w, plug, reason, decided_at, created_at,"
-      " updated_at, user_id = ? AS declared_by_me FROM aid_equipment WHERE org_id = ? OR user_id = ? ORDER BY id",
-      "iii", uid, org, uid)));
-  json_object_set_new(out, "equipment_history", privacy_rows(db_query(
-      "SELECT e.equipment_id, e.at, e.status, e.comment, e.user_id = ? AS by_me FROM aid_equipment_events e"
-      " JOIN aid_equipment q ON q.id = e.equipment_id WHERE q.org_id = ? OR q.user_id = ? ORDER BY e.id",
-      "iii", uid, org, uid)));
+  for (size_t i = 0; i < ARRAY_SIZE(org_parts); i++)
+    json_object_set_new(out, org_parts[i].key, privacy_rows(db_query(org_parts[i].sql, "iii", uid, org, uid)));
   json_object_set_new(out, "equipment_documents", docs_json(db_query(
       "SELECT x.id, CAST(x.equipment_id AS TEXT) AS folder, x.filename, x.equipment_id, x.mime, x.size, x.created_at,"
       " x.user_id = ? AS uploaded_by_me, x.hash FROM aid_equipment_docs x JOIN aid_equipment q ON q.id = x.equipment_id"
@@ -113,10 +121,6 @@ int aid_export_user(int64_t uid, json_t *out, privacy_zip *zip) {
       "SELECT m.dossier_id, m.created_at, m.from_staff, m.body, m.user_id = ? AS mine FROM aid_messages m"
       " JOIN aid_dossiers d ON d.id = m.dossier_id WHERE " MINE_SQL " ORDER BY m.dossier_id, m.id",
       "iiii", uid, org, uid, uid)));
-  json_object_set_new(out, "charge_imports", privacy_rows(db_query(
-      "SELECT id, dossier_id, kind, source, filename, size, status, rows_read, rows_loaded, rows_known, rows_rejected,"
-      " error, created_at, started_at, finished_at, user_id = ? AS by_me FROM aid_charge_imports"
-      " WHERE org_id = ? OR user_id = ? ORDER BY id", "iii", uid, org, uid)));
   json_object_set_new(out, "contact_messages", privacy_rows(db_query(
       "SELECT id, name, email, subject, message, ip, created_at, read_at FROM contact_messages"
       " WHERE user_id = ? OR email = (SELECT email FROM users WHERE id = ?) ORDER BY id", "ii", uid, uid)));
