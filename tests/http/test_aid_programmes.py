@@ -55,7 +55,7 @@ def good(**over):
     f = {"name": "Bornes en copropriété", "target": "residentiel_collectif", "rate": "50", "cap": "960",
          "bonus": "360", "bonus_label": "pilotage intelligent",
          "eligible_costs": "Fourniture et pose HT du point de recharge.", "budget": "12 500", "max_points": "",
-         "opens_on": day(-30), "closes_on": day(300), "active": "1",
+         "opens_on": day(-30), "closes_on": day(300), "active": "1", "proofs_months": "12",
          "documents": "Devis signé\n\n  Procès-verbal d’assemblée générale  \r\nRIB",
          "spec": "## Cahier des charges\n\nUn **texte** en Markdown.\n\n<script>alert('x')</script>\n\n"
                  "<b>gras brut</b> et [lien](javascript:alert(1))\n"}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/db.h"
 #include "core/http.h"
 
 #define AID_AMOUNT_MAX 100000000000LL /* 1 000 000 000,00 €: any larger amount is a typing error */
@@ -92,6 +93,17 @@ void programme_edit_post(req *r);
 /* public_pages.c */
 void programmes_page(req *r);
 void programme_page(req *r);
+/* The aid for cost_cents and points under ru, as the pages show it: a new
+** object {"cost", "points", "by_rate", "by_cap", "cap_binds",
+** "bonus_total" (with the bonus), "amount" (French euros), "reason" (when
+** the programme would refuse it)}; templates/amount.html renders it. */
+json_t *aid_amount_detail(req *r, const aid_rules *ru, int64_t cost_cents, int64_t points, int with_bonus);
+/* The display values (aid_programme_load) of the programmes whose ids the
+** statement s yields in its first column, in that order; s is stepped to
+** its end and done. A new array. */
+json_t *aid_programmes_of(req *r, db_stmt *s);
+/* The non-empty lines of z (\r dropped) as a new JSON array of strings. */
+json_t *aid_lines(const char *z);
 
 /* dashboard.c */
 void dashboard_page(req *r);

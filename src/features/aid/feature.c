@@ -18,6 +18,7 @@
 #include "core/jobs.h"
 #include "core/upload.h"
 #include "features/aid/aid.h"
+#include "features/aid/apply.h"
 #include "features/aid/catalog.h"
 #include "features/aid/charge.h"
 #include "features/aid/dossier.h"
@@ -41,6 +42,25 @@ static const struct route routes[] = {
     {"POST", "/admin/programmes/nouveau", "aid.admin", 0, AID_FORM_BODY, programme_new_post},
     {"GET", "/admin/programmes/:id", "aid.admin", 0, 0, programme_edit_page},
     {"POST", "/admin/programmes/:id", "aid.admin", 0, AID_FORM_BODY, programme_edit_post},
+    /* The applicant's side (apply_pages.c, apply_dossier.c): any logged-in
+    ** member of an organisation; each handler checks the dossier is theirs. */
+    {"GET", "/aides", CAP_LOGIN, 0, 0, apply_home_page},
+    {"GET", "/aides/dossiers/nouveau", CAP_LOGIN, 0, 0, apply_new_page},
+    {"POST", "/aides/dossiers/nouveau", CAP_LOGIN, 0, 0, apply_new_post},
+    {"GET", "/aides/dossiers/:id", CAP_LOGIN, 0, 0, apply_dossier_page},
+    {"GET", "/aides/dossiers/:id/etape/:step", CAP_LOGIN, 0, 0, apply_step_page},
+    {"POST", "/aides/dossiers/:id/etape/:step", CAP_LOGIN, R_UPLOAD, APPLY_STEP_BODY, apply_step_post},
+    {"POST", "/aides/dossiers/:id/deposer", CAP_LOGIN, 0, 0, apply_submit_post},
+    {"POST", "/aides/dossiers/:id/abandonner", CAP_LOGIN, 0, 0, apply_abandon_post},
+    {"POST", "/aides/dossiers/:id/retirer", CAP_LOGIN, 0, 0, apply_withdraw_post},
+    {"POST", "/aides/dossiers/:id/modifier", CAP_LOGIN, 0, 0, apply_amend_post},
+    {"GET", "/aides/dossiers/:id/documents/:doc", CAP_LOGIN, 0, 0, apply_doc_get},
+    {"POST", "/aides/dossiers/:id/messages", CAP_LOGIN, R_UPLOAD, APPLY_DOC_BODY, apply_message_post},
+    {"POST", "/aides/dossiers/:id/complements/:rid", CAP_LOGIN, R_UPLOAD, APPLY_DOC_BODY, apply_complement_post},
+    {"POST", "/aides/dossiers/:id/complements", CAP_LOGIN, 0, 0, apply_complements_send_post},
+    {"POST", "/aides/dossiers/:id/justificatifs", CAP_LOGIN, R_UPLOAD, APPLY_DOC_BODY, apply_proof_post},
+    {"POST", "/aides/dossiers/:id/justificatifs/deposer", CAP_LOGIN, 0, 0, apply_proofs_send_post},
+    {"POST", "/aides/dossiers/:id/versement", CAP_LOGIN, 0, 0, apply_payment_post},
     /* Labelled offers and equipment: any member of an organisation; each
     ** handler checks the item is theirs (404 otherwise). "nouveau" before
     ** ":id". */

@@ -8,8 +8,15 @@
 ** `prog` struct (parsed values) and the form's text values, always written
 ** the same way by prog_to_form() — so that an edit can tell which fields
 ** changed by comparing texts, and the audit entry lists them.
+**
+** The programme's extra form fields (aid_programmes.fields, see
+** apply_rules.h) are edited as a table without JavaScript: one group of
+** inputs per field ("fd_name_3", "fd_label_3"…), and a blank group at the
+** end that adds a field when filled in. Their text form, for comparing, is
+** the canonical JSON of the definitions.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +25,7 @@
 #include "core/form.h"
 #include "core/i18n.h"
 #include "features/aid/aid.h"
+#include "features/aid/apply_rules.h"
 
 #define NAME_MAX_LEN 200       /* a programme name */
 #define LABEL_MAX_LEN 100      /* the bonus label */
@@ -25,6 +33,8 @@
 #define SPEC_MAX_LEN 65536     /* the Markdown specification */
 #define DOC_LINE_MAX 200       /* one required document */
 #define DOC_LINES_MAX 30       /* required documents */
+#define PROOFS_MONTHS_MAX 120  /* months to send the proofs in, after a validation */
+#define FIELD_ROWS_MAX (AID_FIELDS_MAX + 1) /* the table's groups: every field and one blank */
 
 static const char *const targets[] = {"residentiel_collectif", "entreprises_flottes", "voirie_publique",
                                       "poids_lourds", "autre", NULL};
@@ -33,7 +43,7 @@ static const char *const target_labels[] = {N_("Résidentiel collectif"), N_("En
 
 static const char *const fields[] = {"name", "target", "rate", "cap", "bonus", "bonus_label",
                                      "eligible_costs", "budget", "max_points", "opens_on", "closes_on",
-                                     "active", "documents", "spec", NULL};
+                                     "active", "documents", "spec", "proofs_months", "extra_fields", NULL};
 
 const char *aid_target_label(const char *code) {
   for (int i = 0; targets[i]; i++)
@@ -51,6 +61,8 @@ void aid_today(char out[11]) {
 /* A programme's values, parsed. Strings live in the request arena or the form. */
 typedef struct prog {
   const char *name, *target, *bonus_label, *eligible_costs, *opens_on, *closes_on, *documents, *spec;
+  const char *fields;        /* extra form fields: canonical JSON array (apply_rules.h) */
+  int64_t proofs_months;     /* months after a validation to send the proofs in */
   int64_t rate_bp, cap_cents, bonus_cents;
   int64_t budget_cents;      /* 0: no envelope */
   int64_t max_points;        /* 0: no limit */
@@ -90,6 +102,8 @@ static json_t *prog_to_form(arena *a, const prog *p) {
   json_object_set_new(f, "active", json_string(p->active ? "1" : ""));
   json_object_set_new(f, "documents", json_string(p->documents));
   json_object_set_new(f, "spec", json_string(p->spec));
+  json_object_set_new(f, "proofs_months", json_string(arena_printf(a, "%lld", (long long)p->proofs_months)));
+  json_object_set_new(f, "extra_fields", json_string(p->fields));
   return f;
 }
 
@@ -97,7 +111,8 @@ static json_t *prog_to_form(arena *a, const prog *p) {
 static int prog_load(arena *a, int64_t id, prog *p) {
   db_stmt *s = db_query("SELECT name, target, bonus_label, eligible_costs, opens_on, closes_on, documents, spec_md,"
                         " rate_bp, cap_cents, bonus_cents, coalesce(budget_cents, 0), coalesce(max_points, 0),"
-                        " active, committed_cents, committed_points FROM aid_programmes WHERE id=?", "i", id);
+                        " active, committed_cents, committed_points, proofs_months, fields FROM aid_programmes"
+                        " WHERE id=?", "i", id);
   int found = db_step(s) == DB_ROW;
   if (found) {
     p->name = arena_strdup(a, db_text(s, 0));
@@ -116,6 +131,8 @@ static int prog_load(arena *a, int64_t id, prog *p) {
     p->active = (int)db_int(s, 13);
     p->committed_cents = db_int(s, 14);
     p->committed_points = db_int(s, 15);
+    p->proofs_months = db_int(s, 16);
+    p->fields = arena_strdup(a, db_text(s, 17));
   }
   db_done(s);
   return found;
@@ -225,12 +242,114 @@ void programmes_admin_page(req *r) {
   res_page(r, 200, "aid/admin_list", d);
 }
 
+/* ------------------------------------------------------ the extra fields */
+
+/* One group of inputs of the fields table, for the template: the texts of
+** row t, whether it is a stored field (it then offers "delete") and ticked
+** for deletion, and its errors among e[0..ne). */
+static json_t *field_group(int i, const aid_field_row *t, int saved, int del, const aid_field_error *e,
+                           int ne) {
+  json_t *g = json_object();
+  json_object_set_new(g, "i", json_integer(i));
+  json_object_set_new(g, "n", json_integer(i + 1));
+  json_object_set_new(g, "name", json_string(t->name));
+  json_object_set_new(g, "label", json_string(t->label));
+  json_object_set_new(g, "required", json_boolean(!strcmp(t->required, "1")));
+  json_object_set_new(g, "min", json_string(t->min));
+  json_object_set_new(g, "max", json_string(t->max));
+  json_object_set_new(g, "choices", json_string(t->choices));
+  json_object_set_new(g, "saved", json_boolean(saved));
+  json_object_set_new(g, "del", json_boolean(del));
+  json_t *opts = json_array();
+  for (int k = 0; k < aid_nfield_types; k++) {
+    json_t *o = json_object();
+    json_object_set_new(o, "value", json_string(aid_field_types[k].code));
+    json_object_set_new(o, "label", json_string(_(aid_field_types[k].label)));
+    if (!strcmp(t->type, aid_field_types[k].code)) {
+      json_object_set_new(o, "selected", json_true());
+      json_object_set_new(g, "type_label", json_string(_(aid_field_types[k].label)));
+    }
+    json_array_append_new(opts, o);
+  }
+  json_object_set_new(g, "types", opts);
+  json_t *err = json_object();
+  for (int k = 0; k < ne; k++)
+    if (e[k].row == i) json_object_set_new(err, aid_fcol_names[e[k].col], json_string(e[k].msg));
+  json_object_set_new(g, "has_err", json_boolean(json_object_size(err) > 0));
+  json_object_set_new(g, "err", err);
+  return g;
+}
+
+static const aid_field_row blank_row = {"", "", "text", "", "", "", ""};
+
+/* The table for stored definitions (canonical JSON), then a blank group. */
+static json_t *groups_of_defs(req *r, const char *fields_json) {
+  json_t *groups = json_array();
+  json_t *defs = json_loads(fields_json ? fields_json : "[]", 0, NULL);
+  size_t i;
+  json_t *def;
+  json_array_foreach(defs, i, def) {
+    aid_field_texts *t = arena_alloc(r->a, sizeof *t);
+    aid_field_to_texts(def, t);
+    aid_field_row row = {t->name, t->label, t->type, t->required, t->min, t->max, t->choices};
+    json_array_append_new(groups, field_group((int)i, &row, 1, 0, NULL, 0));
+  }
+  if (json_array_size(groups) < AID_FIELDS_MAX)
+    json_array_append_new(groups, field_group((int)json_array_size(groups), &blank_row, 0, 0, NULL, 0));
+  json_decref(defs);
+  return groups;
+}
+
+/* Reads the table's groups as typed ("fd_n" of them, FIELD_ROWS_MAX at
+** most), checks them, records each error on its input in f, and sets
+** p->fields to the canonical JSON when valid. Returns the groups to show
+** again (a new reference), with a blank group at the end. */
+static json_t *fields_validate(form *f, prog *p) {
+  req *r = f->r;
+  int64_t n = 0;
+  const char *zn = req_form_trim(r, "fd_n");
+  if (*zn && aid_parse_count(zn, FIELD_ROWS_MAX, &n) != 0) n = FIELD_ROWS_MAX;
+  aid_field_row rows[FIELD_ROWS_MAX], parsed[FIELD_ROWS_MAX];
+  int saved[FIELD_ROWS_MAX], del[FIELD_ROWS_MAX];
+  static const char *const cols[] = {"name", "label", "type", "req", "min", "max", "choices"};
+  for (int i = 0; i < n; i++) {
+    const char *v[ARRAY_SIZE(cols)];
+    for (size_t c = 0; c < ARRAY_SIZE(cols); c++)
+      v[c] = req_form_trim(r, arena_printf(r->a, "fd_%s_%d", cols[c], i));
+    rows[i] = (aid_field_row){v[0], v[1], *v[2] ? v[2] : "text", v[3], v[4], v[5], v[6]};
+    saved[i] = !strcmp(req_form_trim(r, arena_printf(r->a, "fd_saved_%d", i)), "1");
+    del[i] = !strcmp(req_form_trim(r, arena_printf(r->a, "fd_del_%d", i)), "1");
+    parsed[i] = del[i] ? blank_row : rows[i]; /* a deleted field is left out */
+  }
+  aid_field_error errs[FIELD_ROWS_MAX * 6];
+  json_t *defs = json_array();
+  int ne = aid_fields_parse(parsed, (int)n, defs, errs, (int)ARRAY_SIZE(errs));
+  if (ne > (int)ARRAY_SIZE(errs)) ne = (int)ARRAY_SIZE(errs);
+  for (int k = 0; k < ne; k++)
+    form_error(f, arena_printf(r->a, "fd_%s_%d", aid_fcol_names[errs[k].col], errs[k].row), errs[k].msg);
+  if (!ne) {
+    char *z = json_dumps(defs, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    p->fields = arena_strdup(r->a, z ? z : "[]");
+    free(z);
+  }
+  json_decref(defs);
+  json_t *groups = json_array();
+  for (int i = 0; i < n; i++)
+    json_array_append_new(groups, field_group(i, &rows[i], saved[i], del[i], errs, ne));
+  if (n < FIELD_ROWS_MAX && (n == 0 || !aid_field_row_blank(&rows[n - 1])))
+    json_array_append_new(groups, field_group((int)n, &blank_row, 0, 0, NULL, 0));
+  return groups;
+}
+
 /* ------------------------------------------------------------- the form */
 
-/* Page data for the form: values f (stolen), the target options with the
-** current one selected, and the form's errors if any. */
-static void form_page(req *r, int status, int64_t id, json_t *f, form *fm) {
+/* Page data for the form: values f (stolen), the extra fields' groups
+** (stolen), the target options with the current one selected, and the
+** form's errors if any. */
+static void form_page(req *r, int status, int64_t id, json_t *f, json_t *groups, form *fm) {
   json_t *d = json_object();
+  json_object_set_new(d, "groups", groups);
+  json_object_set_new(d, "ngroups", json_integer((json_int_t)json_array_size(groups)));
   const char *cur = json_string_value(json_object_get(f, "target"));
   json_t *opts = json_array();
   for (int i = 0; targets[i]; i++) {
@@ -256,9 +375,16 @@ static void form_page(req *r, int status, int64_t id, json_t *f, form *fm) {
 }
 
 /* Checks every field, each error in French next to its field; fills p when
-** valid. Returns the number of errors. */
-static int prog_validate(form *f, prog *p) {
+** valid. Returns the number of errors; *groups gets the extra fields'
+** table to show again. */
+static int prog_validate(form *f, prog *p, json_t **groups) {
   memset(p, 0, sizeof *p);
+  *groups = fields_validate(f, p);
+  if (form_required(f, "proofs_months", _("le délai de dépôt des justificatifs")) &&
+      aid_parse_count(form_get(f, "proofs_months"), PROOFS_MONTHS_MAX, &p->proofs_months) != 0)
+    form_error(f, "proofs_months",
+               arena_printf(f->r->a, _("Indiquez un nombre entier de mois, de 1 à %d (par exemple 12)."),
+                            PROOFS_MONTHS_MAX));
   if (form_required(f, "name", _("le nom du programme"))) form_maxlen(f, "name", NAME_MAX_LEN);
   if (form_required(f, "target", _("la cible du programme"))) form_oneof(f, "target", targets);
   if (form_required(f, "rate", _("le taux d’aide")) &&
@@ -340,7 +466,24 @@ static int prog_validate(form *f, prog *p) {
   }
   p->documents = arena_strdup(f->r->a, buf_str(&b));
   buf_free(&b);
-  return 0;
+  /* A file field and a required document are both stored under their
+  ** name: the two lists must not share one. */
+  json_t *defs = json_loads(p->fields, 0, NULL), *names = aid_lines(p->documents);
+  size_t i, k;
+  json_t *def, *doc;
+  json_array_foreach(defs, i, def) {
+    json_array_foreach(names, k, doc) {
+      if (str_eq(json_string_value(json_object_get(def, "type")), "file") &&
+          str_eq(json_string_value(json_object_get(def, "label")), json_string_value(doc)))
+        form_error(f, "documents",
+                   arena_printf(f->r->a, _("« %s » est à la fois une pièce demandée et un champ de type fichier : "
+                                           "gardez l’un des deux."),
+                                json_string_value(doc)));
+    }
+  }
+  json_decref(defs);
+  json_decref(names);
+  return f->nerr;
 }
 
 void programme_new_page(req *r) {
@@ -350,25 +493,29 @@ void programme_new_page(req *r) {
   for (int i = 0; fields[i]; i++) json_object_set_new(f, fields[i], json_string(""));
   json_object_set_new(f, "active", json_string("1"));
   json_object_set_new(f, "opens_on", json_string(today));
-  form_page(r, 200, 0, f, NULL);
+  json_object_set_new(f, "proofs_months", json_string("12"));
+  form_page(r, 200, 0, f, groups_of_defs(r, "[]"), NULL);
 }
 
 void programme_new_post(req *r) {
   form f;
   form_init(&f, r, fields);
   prog p;
-  if (prog_validate(&f, &p)) {
-    form_page(r, 422, 0, json_deep_copy(json_object_get(f.data, "f")), &f);
+  json_t *groups;
+  if (prog_validate(&f, &p, &groups)) {
+    form_page(r, 422, 0, json_deep_copy(json_object_get(f.data, "f")), groups, &f);
     return;
   }
+  json_decref(groups);
   int64_t now = now_unix();
   db_begin_write();
   int64_t id = db_insert("INSERT INTO aid_programmes(name, target, rate_bp, cap_cents, bonus_cents, bonus_label,"
                          " eligible_costs, budget_cents, max_points, opens_on, closes_on, active, documents, spec_md,"
-                         " created_at, updated_at) VALUES(?,?,?,?,?,?,?,nullif(?,0),nullif(?,0),?,?,?,?,?,?,?)",
-                         NULL, "ttiiittiittittii", p.name, p.target, p.rate_bp, p.cap_cents, p.bonus_cents,
+                         " proofs_months, fields, created_at, updated_at)"
+                         " VALUES(?,?,?,?,?,?,?,nullif(?,0),nullif(?,0),?,?,?,?,?,?,?,?,?)",
+                         NULL, "ttiiittiittittitii", p.name, p.target, p.rate_bp, p.cap_cents, p.bonus_cents,
                          p.bonus_label, p.eligible_costs, p.budget_cents, p.max_points, p.opens_on, p.closes_on,
-                         (int64_t)p.active, p.documents, p.spec, now, now);
+                         (int64_t)p.active, p.documents, p.spec, p.proofs_months, p.fields, now, now);
   if (id <= 0 || audit_log(r->me->id, "aid.programme_create", arena_printf(r->a, "programme:%lld", (long long)id),
                            r->ip, p.name) < 0) {
     db_rollback();
@@ -388,7 +535,7 @@ void programme_edit_page(req *r) {
     res_error(r, 404, _("Ce programme est introuvable."));
     return;
   }
-  form_page(r, 200, id, prog_to_form(r->a, &p), NULL);
+  form_page(r, 200, id, prog_to_form(r->a, &p), groups_of_defs(r, p.fields), NULL);
 }
 
 void programme_edit_post(req *r) {
@@ -402,10 +549,12 @@ void programme_edit_post(req *r) {
   form f;
   form_init(&f, r, fields);
   prog p;
-  if (prog_validate(&f, &p)) {
-    form_page(r, 422, id, json_deep_copy(json_object_get(f.data, "f")), &f);
+  json_t *groups;
+  if (prog_validate(&f, &p, &groups)) {
+    form_page(r, 422, id, json_deep_copy(json_object_get(f.data, "f")), groups, &f);
     return;
   }
+  json_decref(groups);
   /* Which fields changed, compared in their one written form. */
   json_t *a = prog_to_form(r->a, &old), *b = prog_to_form(r->a, &p);
   buf changed = {0};
@@ -428,10 +577,10 @@ void programme_edit_post(req *r) {
   db_begin_write();
   int rc = db_run("UPDATE aid_programmes SET name=?, target=?, rate_bp=?, cap_cents=?, bonus_cents=?, bonus_label=?,"
                   " eligible_costs=?, budget_cents=nullif(?,0), max_points=nullif(?,0), opens_on=?, closes_on=?,"
-                  " active=?, documents=?, spec_md=?, updated_at=? WHERE id=?",
-                  "ttiiittiittittii", p.name, p.target, p.rate_bp, p.cap_cents, p.bonus_cents, p.bonus_label,
+                  " active=?, documents=?, spec_md=?, proofs_months=?, fields=?, updated_at=? WHERE id=?",
+                  "ttiiittiittittitii", p.name, p.target, p.rate_bp, p.cap_cents, p.bonus_cents, p.bonus_label,
                   p.eligible_costs, p.budget_cents, p.max_points, p.opens_on, p.closes_on, (int64_t)p.active,
-                  p.documents, p.spec, now_unix(), id);
+                  p.documents, p.spec, p.proofs_months, p.fields, now_unix(), id);
   if (rc != DB_DONE || audit_log(r->me->id, "aid.programme_update",
                                  arena_printf(r->a, "programme:%lld", (long long)id), r->ip, detail) < 0) {
     db_rollback();

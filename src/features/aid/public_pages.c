@@ -17,11 +17,9 @@
 
 #define SIM_ARG_MAX 40 /* bytes of a simulator argument: longer is not a number we accept */
 
-void programmes_page(req *r) {
-  json_t *d = json_object();
+json_t *aid_programmes_of(req *r, db_stmt *s) {
   json_t *list = json_array();
   json_t *ids = json_array();
-  db_stmt *s = db_query("SELECT id FROM aid_programmes ORDER BY active DESC, opens_on DESC, id DESC", "");
   while (db_step(s) == DB_ROW) json_array_append_new(ids, json_integer(db_int(s, 0)));
   db_done(s);
   size_t i;
@@ -33,12 +31,18 @@ void programmes_page(req *r) {
     json_decref(o);
   }
   json_decref(ids);
+  return list;
+}
+
+void programmes_page(req *r) {
+  json_t *d = json_object();
+  json_t *list =
+      aid_programmes_of(r, db_query("SELECT id FROM aid_programmes ORDER BY active DESC, opens_on DESC, id DESC", ""));
   json_object_set_new(d, "programmes", list);
   res_page(r, 200, "aid/public_list", d);
 }
 
-/* Non-empty lines of z as a JSON array of strings. */
-static json_t *lines_of(const char *z) {
+json_t *aid_lines(const char *z) {
   json_t *a = json_array();
   while (*z) {
     size_t n = strcspn(z, "\n");
@@ -94,6 +98,11 @@ static int simulate(req *r, const aid_rules *ru, json_t *d) {
     json_object_set_new(d, "has_errors", json_true());
     return 1;
   }
+  json_object_set_new(d, "result", aid_amount_detail(r, ru, cost, npoints, with_bonus));
+  return 0;
+}
+
+json_t *aid_amount_detail(req *r, const aid_rules *ru, int64_t cost, int64_t npoints, int with_bonus) {
   int64_t by_rate = cost * ru->rate_bp / 10000; /* the two terms aid_amount() compares, for display */
   int64_t by_cap = ru->cap_cents * npoints;
   int64_t amount = aid_amount(ru, cost, npoints, with_bonus);
@@ -112,8 +121,7 @@ static int simulate(req *r, const aid_rules *ru, json_t *d) {
     aid_state_reason(st, ru, reason, sizeof reason);
     json_object_set_new(res, "reason", json_string(reason));
   }
-  json_object_set_new(d, "result", res);
-  return 0;
+  return res;
 }
 
 void programme_page(req *r) {
@@ -132,8 +140,8 @@ void programme_page(req *r) {
   char *html = cmark_markdown_to_html(md, strlen(md), CMARK_OPT_SAFE); /* malloc'ed by cmark */
   json_object_set_new(d, "spec_html", json_string(html));
   free(html);
-  json_object_set_new(p, "costs", lines_of(json_string_value(json_object_get(p, "eligible_costs"))));
-  json_object_set_new(p, "documents", lines_of(json_string_value(json_object_get(p, "documents_text"))));
+  json_object_set_new(p, "costs", aid_lines(json_string_value(json_object_get(p, "eligible_costs"))));
+  json_object_set_new(p, "documents", aid_lines(json_string_value(json_object_get(p, "documents_text"))));
   int bad = simulate(r, &ru, d);
   res_page(r, bad ? 422 : 200, "aid/public_programme", d);
 }
