@@ -166,6 +166,20 @@ def heat_request(srv, email, status="a_traiter", days_ago=0, last_name="Privée"
     return rid
 
 
+def bulk_file(srv, email):
+    """A finished bulk eligibility file of email's, with its stored input."""
+    now = int(time.time())
+    srv.sql("INSERT INTO heat_bulk(user_id, filename, encoding, sep, columns, rows_total, rows_done, status,"
+            " created_at, finished_at) VALUES(?, 'adresses.csv', 'utf-8', ';', 'adresse', 2, 2, 'done', ?, ?)",
+            uid(srv, email), now, now)
+    bid = srv.sql1("SELECT max(id) FROM heat_bulk")
+    path = os.path.join(srv.dir, "heat-bulk", "%d-resultat.csv" % bid)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("adresse;eligibilite\n7 rue des Mouettes;tres_proche\n")
+    return path
+
+
 def setup(srv):
     """A with data everywhere; B (another company) with the same kinds of data."""
     if _s.get("ready"):
@@ -204,6 +218,7 @@ def setup(srv):
     srv.sql("INSERT INTO contact_messages(name, email, subject, message, ip, created_at)"
             " VALUES('Bruno', ?, 'autre', 'Une question de Bruno.', '127.0.0.1', ?)", B, int(time.time()))
     _s["heat_a"] = heat_request(srv, A)
+    _s["bulk_file"] = bulk_file(srv, A)
     _s["heat_b"] = heat_request(srv, B, last_name="Autre", address="9 rue de Bruno")
     _s["ready"] = True
     return _s
@@ -256,6 +271,7 @@ def test_export_holds_every_feature_part_and_the_files(srv):
     assert [h["id"] for h in heat["requests"]] == [s["heat_a"]]
     assert heat["requests"][0]["phone"] == "06 12 34 56 78" and heat["requests"][0]["network"] == "Réseau Vie Privée"
     assert [h["subject"] for h in heat["request_history"]] == ["Votre demande"]
+    assert [f["filename"] for f in heat["bulk_files"]] == ["adresses.csv"]
     assert srv.sql1("SELECT count(*) FROM audit WHERE action='user.export' AND user_id=?", uid(srv, A)) >= 1
 
 
@@ -287,7 +303,8 @@ def test_deletion_page_says_feature_by_feature_what_goes_and_stays(srv):
                  "pièces administratives d’aides publiques",
                  "Les imports de données de recharge que vous avez faits (1)",
                  "Vos messages envoyés par le formulaire de contact (1)",
-                 "Dans vos demandes de raccordement (1)", "Ces demandes, anonymes", "journal d’audit"):
+                 "Dans vos demandes de raccordement (1)", "Ces demandes, anonymes",
+                 "Vos fichiers d’adresses testés en masse (1) et leurs résultats", "journal d’audit"):
         assert line in t, line
     assert "Ce qui sera supprimé" in t and "Ce qui est conservé, et pourquoi" in t
 
@@ -339,6 +356,11 @@ def test_deletion_removes_or_pseudonymises_each_part(srv):
                   " FROM heat_requests WHERE id=?", s["heat_a"])[0]
     assert row == ("", "", "", "", "", "La Rochelle", None, "La Rochelle", -1.151, 46.16, "a_traiter")
     assert srv.sql1("SELECT comment FROM heat_request_history WHERE request_id=?", s["heat_a"]) == ""
+    assert srv.sql1("SELECT count(*) FROM heat_bulk WHERE user_id=?", a_id) == 0
+    deadline = time.time() + 10  # the purge job, queued by the deletion, removes the file
+    while os.path.exists(s["bulk_file"]):
+        assert time.time() < deadline, "bulk file left behind"
+        time.sleep(0.1)
 
     # Nobody else's data moved.
     assert srv.sql("SELECT * FROM aid_dossiers WHERE id=?", s["b_dossier"]) == b_before
@@ -442,6 +464,8 @@ def test_a_member_leaves_the_company_and_its_requests_to_colleagues(srv):
     for did in (mine, draft):  # the draft stays with the company, without its contact
         assert srv.sql("SELECT contact_name, contact_email, user_id FROM aid_dossiers WHERE id=?", did) == \
             [(ERASED, "", None)]
+    r = boss.get("/aides/dossiers/%d" % mine)
+    assert r.status == 200 and "Compte du contact supprimé" in text_of(r) and ERASED in text_of(r)
     assert srv.sql("SELECT contact_name, contact_email FROM aid_dossiers WHERE id=?", theirs) == \
         [("Léa Privée", "patronne@exemple.fr")]
 

@@ -5,8 +5,10 @@
 ** A contact request is made without an account, by e-mail address: an
 ** account's requests are those whose address is the account's. The export
 ** gives them with their history as the applicant was told it (status
-** changes and the operator's e-mails, not the operators' reminders), and
-** the networks whose requests the account received as an operator.
+** changes and the operator's e-mails, not the operators' reminders), the
+** account's bulk eligibility files (what they were and how they ended:
+** the files themselves are on their pages while they are kept), and the
+** networks whose requests the account received as an operator.
 **
 ** Deleting the account pseudonymises its requests (heat_request_pseudonymise)
 ** rather than deleting them: the operator's pipeline and the public
@@ -31,6 +33,7 @@
 #define RETENTION_BATCH 500           /* requests pseudonymised per transaction */
 #define SECONDS_PER_MONTH 2629746     /* a Gregorian month on average: 365.2425 × 86400 / 12 */
 #define CLOSED_SQL "status IN ('realise', 'abandonne', 'non_realisable')"
+#define HEAT_BULK_PURGE_JOB "heat.bulk.purge" /* bulk.c's: deletes the files whose row is gone */
 #define ROUND_TO 1000.0               /* 1/1000 degree: about 110 m of latitude, 75 m of longitude here */
 
 /* ------------------------------------------------------------- export */
@@ -48,6 +51,9 @@ int heat_export_user(int64_t uid, json_t *out, privacy_zip *zip) {
       " FROM heat_request_history h JOIN heat_requests r ON r.id = h.request_id"
       " WHERE r.email = (SELECT email FROM users WHERE id = ?) AND h.kind <> 'reminder' ORDER BY h.request_id, h.id",
       "i", uid)));
+  json_object_set_new(out, "bulk_files", privacy_rows(db_query(
+      "SELECT id, filename, columns, rows_total, rows_done, rows_error, counts, status, error, created_at, started_at,"
+      " finished_at FROM heat_bulk WHERE user_id = ? ORDER BY id", "i", uid)));
   json_object_set_new(out, "networks_operated", privacy_rows(db_query(
       "SELECT id, sncu_id, name FROM heat_networks WHERE operator_user_id = ? ORDER BY id", "i", uid)));
   return 0;
@@ -84,6 +90,8 @@ void heat_erase_plan(int64_t uid, privacy_erasure *e) {
     privacy_stays(e, _("Ces demandes, anonymes (commune, profil, chauffage, réseau, statut et dates), pour le suivi de "
                        "l’exploitant et les statistiques publiques ; l’exploitant ne peut plus vous écrire"));
   }
+  n = db_get_int(0, "SELECT count(*) FROM heat_bulk WHERE user_id = ?", "i", uid);
+  if (n) privacy_goes(e, _("Vos fichiers d’adresses testés en masse (%lld) et leurs résultats"), (long long)n);
   n = db_get_int(0, "SELECT count(*) FROM heat_networks WHERE operator_user_id = ?", "i", uid);
   if (n) privacy_stays(e, _("Les réseaux dont vous receviez les demandes (%lld) : ils n’ont plus de compte exploitant, "
                             "l’administrateur du territoire en désigne un autre"), (long long)n);
@@ -92,7 +100,11 @@ void heat_erase_plan(int64_t uid, privacy_erasure *e) {
 }
 
 int heat_erase_user(int64_t uid, privacy_erasure *e) {
-  UNUSED(uid);
+  /* The rows of heat_bulk go with the users row; their files, with the
+  ** purge that deletes files without a row, run at once (after commit). */
+  if (db_get_int(0, "SELECT 1 FROM heat_bulk WHERE user_id = ? LIMIT 1", "i", uid) &&
+      job_enqueue(HEAT_BULK_PURGE_JOB, NULL, 0) < 0)
+    return -1;
   if (!*privacy_email(e)) return 0;
   int64_t ids[RETENTION_BATCH];
   int n;
