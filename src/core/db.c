@@ -208,6 +208,15 @@ const void *db_blob(db_stmt *s, int col, size_t *n) {
   return p;
 }
 int db_is_null(db_stmt *s, int col) { return sqlite3_column_type(s->st, col) == SQLITE_NULL; }
+int db_type(db_stmt *s, int col) {
+  switch (sqlite3_column_type(s->st, col)) {
+    case SQLITE_INTEGER: return 'i';
+    case SQLITE_FLOAT: return 'd';
+    case SQLITE_TEXT: return 't';
+    case SQLITE_BLOB: return 'b';
+    default: return 'n';
+  }
+}
 const char *db_colname(db_stmt *s, int col) { return sqlite3_column_name(s->st, col); }
 
 static void bind_va(db_stmt *s, const char *fmt, va_list ap) {
