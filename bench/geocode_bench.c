@@ -11,9 +11,18 @@
 **      build/libguichet.a $(pkg-config --libs sqlite3 zlib) -lcsv -lpthread -lm
 ** Run:
 **   python3 bench/gen_addresses.py /tmp/adresses-2m.csv.gz
-**   ./build/geocode_bench /tmp/adresses-2m.csv.gz [--queries N] [--seed S] [--keep]
+**   ./build/geocode_bench /tmp/adresses-2m.csv.gz [--queries N] [--seed S] [--keep] [--export DIR]
 ** The database goes to a temporary directory, removed at the end unless
 ** --keep. One thread, as one server worker answers one request.
+**
+** With --export DIR it also writes what bench/postgis.sh loads into
+** PostgreSQL to answer the same autocomplete queries: the streets and
+** numbers as the import left them (streets.tsv, numbers.tsv) and, per
+** query, its prefix, the address it was cut from, the house number and the
+** tsquery that ask what geocode_suggest asks (words normalised by
+** geocode_normalize, stopwords dropped except the word being typed, which
+** is a prefix), Guichet's latency (second pass) and whether the address was
+** among its 5 answers (suggest.tsv).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +71,78 @@ static void utf8_prefix(char *out, size_t cap, const char *z, int chars) {
   out[i] = 0;
 }
 
+/* ------------------------------------------------------------- --export */
+
+static int is_stop(const char *w) {
+  static const char *const stop[] = {"a", "au", "aux", "d", "de", "des", "du", "en", "et",
+                                     "l", "la", "le", "les", "sous", "sur"};
+  for (size_t i = 0; i < ARRAY_SIZE(stop); i++)
+    if (!strcmp(stop[i], w)) return 1;
+  return 0;
+}
+
+static int is_rep(const char *w) {
+  static const char *const reps[] = {"bis", "ter", "quater", "quinquies", "b", "t", "q", "qua"};
+  for (size_t i = 0; i < ARRAY_SIZE(reps); i++)
+    if (!strcmp(reps[i], w)) return 1;
+  return w[0] >= 'a' && w[0] <= 'z' && !w[1] && w[0] != 'r';
+}
+
+/* What geocode_suggest asks for prefix, as PostgreSQL would be asked: the
+** house number (0 if none) and a tsquery ("rue & republique:*"; "" when
+** no word is left). A simplified query_parse of geocode.c. */
+static void pg_query(const char *prefix, char *tsq, size_t cap, int *numero) {
+  size_t n = strlen(prefix);
+  unsigned char last = n ? (unsigned char)prefix[n - 1] : 0;
+  int typing = last >= 0x80 || (last >= '0' && last <= '9') || ((last | 0x20) >= 'a' && (last | 0x20) <= 'z');
+  buf b = {0}, q = {0};
+  geocode_normalize(&b, prefix);
+  char *words[24];
+  int nw = 0;
+  for (char *w = strtok(b.z ? b.z : (char *)"", " "); w && nw < 24; w = strtok(NULL, " ")) words[nw++] = w;
+  *numero = 0;
+  int after_number = 0;
+  for (int i = 0; i < nw; i++) {
+    int final = i == nw - 1 && typing;
+    size_t len = strlen(words[i]);
+    if (len <= 4 && strspn(words[i], "0123456789") == len) {
+      *numero = atoi(words[i]);
+      after_number = 1;
+      continue;
+    }
+    if (after_number && is_rep(words[i]) && !(final && len < 3)) continue;
+    after_number = 0;
+    if (!final && is_stop(words[i])) continue;
+    buf_printf(&q, "%s%s%s", q.n ? " & " : "", words[i], final ? ":*" : "");
+  }
+  snprintf(tsq, cap, "%s", buf_str(&q));
+  buf_free(&b);
+  buf_free(&q);
+}
+
+/* streets.tsv and numbers.tsv: the import's tables, for COPY. */
+static int export_tables(const char *dir) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/streets.tsv", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  db_stmt *s = db_query("SELECT id, rank, norm, lieu, voie, code_postal, commune, n FROM address_streets"
+                        " WHERE rank IS NOT NULL", "");
+  while (db_step(s) == DB_ROW)
+    fprintf(f, "%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%lld\n", (long long)db_int(s, 0), (long long)db_int(s, 1),
+            db_text(s, 2), db_text(s, 3), db_text(s, 4), db_text(s, 5), db_text(s, 6), (long long)db_int(s, 7));
+  db_done(s);
+  if (fclose(f) != 0) return -1;
+  snprintf(path, sizeof path, "%s/numbers.tsv", dir);
+  if (!(f = fopen(path, "w"))) return -1;
+  s = db_query("SELECT id, street_id, numero, rep, lon, lat FROM address_numbers", "");
+  while (db_step(s) == DB_ROW)
+    fprintf(f, "%lld\t%lld\t%lld\t%s\t%.7f\t%.7f\n", (long long)db_int(s, 0), (long long)db_int(s, 1),
+            (long long)db_int(s, 2), db_text(s, 3), db_double(s, 4), db_double(s, 5));
+  db_done(s);
+  return fclose(f);
+}
+
 static uint64_t g_rng = 88172645463325252u; /* xorshift64, seeded by --seed */
 static uint64_t rnd(void) {
   g_rng ^= g_rng << 13;
@@ -71,16 +152,17 @@ static uint64_t rnd(void) {
 }
 
 int main(int argc, char **argv) {
-  const char *file = NULL;
+  const char *file = NULL, *export_dir = NULL;
   int nq = 10000, keep = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--queries") && i + 1 < argc) nq = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) g_rng ^= strtoull(argv[++i], NULL, 10) * 2654435761u;
     else if (!strcmp(argv[i], "--keep")) keep = 1;
+    else if (!strcmp(argv[i], "--export") && i + 1 < argc) export_dir = argv[++i];
     else file = argv[i];
   }
   if (!file || nq < 1) {
-    fprintf(stderr, "usage : geocode_bench FICHIER[.csv|.csv.gz] [--queries N] [--seed S] [--keep]\n");
+    fprintf(stderr, "usage : geocode_bench FICHIER[.csv|.csv.gz] [--queries N] [--seed S] [--keep] [--export DIR]\n");
     return 2;
   }
   log_set_quiet(1);
@@ -117,6 +199,16 @@ int main(int argc, char **argv) {
   geocode_hit hits[20];
   int n;
 
+  if (export_dir && export_tables(export_dir) != 0) {
+    fprintf(stderr, "geocode_bench : écriture impossible dans %s\n", export_dir);
+    return 1;
+  }
+  FILE *fq = NULL;
+  if (export_dir) {
+    char qpath[1024];
+    snprintf(qpath, sizeof qpath, "%s/suggest.tsv", export_dir);
+    if (!(fq = fopen(qpath, "w"))) return 1;
+  }
   printf("Autocomplétion (geocode_suggest, 5 résultats, préfixes de 3 à 20 caractères)\n");
   for (int pass = 0; pass < 2; pass++) {
     int answered = 0, target = 0;
@@ -130,7 +222,15 @@ int main(int argc, char **argv) {
         return 1;
       }
       answered += n > 0;
-      for (int k = 0; k < n; k++) target += hits[k].id == ids[i];
+      int hit = 0;
+      for (int k = 0; k < n; k++) hit |= hits[k].id == ids[i];
+      target += hit;
+      if (fq && pass == 1) {
+        char tsq[512];
+        int numero;
+        pg_query(prefix[i], tsq, sizeof tsq, &numero);
+        fprintf(fq, "%d\t%lld\t%d\t%s\t%s\t%.4f\t%d\n", i + 1, (long long)ids[i], numero, tsq, prefix[i], t[i], hit);
+      }
     }
     if (pass == 1) { /* the slowest, before report() sorts the times */
       printf("  les plus lentes (second passage) :");
@@ -177,6 +277,7 @@ int main(int argc, char **argv) {
   printf("Géocodage inverse (geocode_reverse, point à ~20 m d'une adresse)\n");
   report("points", t, ns);
 
+  if (fq && fclose(fq) != 0) return 1;
   db_thread_close();
   if (!keep) {
     const char *suffix[] = {"", "-wal", "-shm"};

@@ -9,6 +9,9 @@
 ** stores the row itself) → optional before_commit → COMMIT every
 ** batch_rows inserted rows.
 **
+** csvload_each runs the same pipeline up to row assembly and hands every
+** record to its callback instead: no schema, no table, no checkpointer.
+**
 ** Memory: one loader per call, freed before return: the block, the row
 ** buffer (≤ ROW_MAX), cell arrays (≤ CELL_MAX), the typed values and the
 ** INSERT text. libcsv's field buffer is capped through its realloc hook.
@@ -291,6 +294,7 @@ typedef struct loader {
   size_t inBatch;        /* rows inserted in it */
   size_t batchRows;      /* rows per batch */
   ckpt ck;               /* the checkpointer */
+  csvload_record_fn each; /* csvload_each: every record goes here, nothing is loaded */
 } loader;
 
 static void fail(loader *L, csvload_status st, const char *fmt, ...)
@@ -478,13 +482,30 @@ static void on_field(void *s, size_t n, void *data) {
   L->nrow += n + 1;
 }
 
+/* csvload_each: hands the record over as it is. */
+static void deliver(loader *L) {
+  L->res->rows_read++;
+  int rc;
+  if (L->rowTooBig) {
+    ts_report_add(&L->res->report, L->line, NULL, NULL, "row-length",
+                  "ligne trop longue (plus de %u octets ou %d cellules)", ROW_MAX, CELL_MAX);
+    rc = L->each(L->o->ctx, L->line, NULL, 0);
+  } else {
+    for (size_t i = 0; i < L->ncell; i++) L->aCell[i] = L->row + L->aOff[i];
+    rc = L->each(L->o->ctx, L->line, L->aCell, L->ncell);
+  }
+  if (rc) fail(L, CSVLOAD_STOPPED, "lecture interrompue à la demande à la ligne %lld", (long long)L->line);
+}
+
 /* libcsv: end of a record. */
 static void on_record(int c, void *data) {
   UNUSED(c);
   loader *L = data;
   if (L->stop) return;
   L->line++;
-  if (L->rowTooBig) {
+  if (L->each) {
+    deliver(L);
+  } else if (L->rowTooBig) {
     if (!L->haveHeader) {
       fail(L, CSVLOAD_EHEADER, "en-tête trop long (plus de %u octets ou %d colonnes)", ROW_MAX,
            CELL_MAX);
@@ -625,6 +646,69 @@ static int prepare_insert(loader *L) {
 
 void csvload_result_free(csvload_result *res) { ts_report_free(&res->report); }
 
+/* Opens the input of L->o and feeds it through libcsv to on_record until
+** its end, a failure or L->stop; res->status says which. Everything it
+** opens or allocates is released before it returns. */
+static void parse_input(loader *L) {
+  const csvload_opts *o = L->o;
+  csvload_result *res = L->res;
+  source src;
+  if (src_open(&src, o, res->error, sizeof res->error) != 0) {
+    res->status = CSVLOAD_EINPUT;
+    L->stop = 1;
+    return;
+  }
+  struct csv_parser p;
+  if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+    fail(L, CSVLOAD_EINPUT, "analyseur CSV indisponible");
+    src_close(&src);
+    return;
+  }
+  csv_set_realloc_func(&p, field_realloc);
+  csv_set_blk_size(&p, 4096);
+  L->row = xmalloc(ROW_MAX + 1);
+  L->aOff = xmalloc(CELL_MAX * sizeof(size_t));
+  L->aCell = xmalloc(CELL_MAX * sizeof(char *));
+  char *block = xmalloc(BLOCK_SIZE);
+
+  int64_t cap = o->max_bytes > 0 ? o->max_bytes : CSVLOAD_MAX_BYTES;
+  int first = 1;
+  while (!L->stop) {
+    long n = src_read(&src, block, BLOCK_SIZE, res->error, sizeof res->error);
+    if (n < 0) {
+      res->status = CSVLOAD_EINPUT;
+      L->stop = 1;
+      break;
+    }
+    if (n == 0) break;
+    res->bytes_read = src.total;
+    if (src.total > cap) {
+      fail(L, CSVLOAD_EINPUT, "fichier trop grand (plus de %lld octets)", (long long)cap);
+      break;
+    }
+    const char *b = block;
+    if (first) {
+      first = 0;
+      if (n >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3, n -= 3;
+      res->sep = o->sep ? o->sep : detect_sep(b, (size_t)n);
+      csv_set_delim(&p, (unsigned char)res->sep);
+    }
+    if (csv_parse(&p, b, (size_t)n, on_field, on_record, L) != (size_t)n && !L->stop)
+      fail(L, CSVLOAD_EINPUT, "ligne %lld : champ de plus de %u octets (guillemet non fermé ?)",
+           (long long)L->line + 1, ROW_MAX);
+  }
+  if (!L->stop) csv_fini(&p, on_field, on_record, L);
+  csv_free(&p);
+  src_close(&src);
+  free(block);
+  free(L->row);
+  free(L->aOff);
+  free(L->aCell);
+  L->row = NULL;
+  L->aOff = NULL;
+  L->aCell = NULL;
+}
+
 int csvload_run(const csvload_opts *o, csvload_result *res) {
   double t0 = now_mono_ms();
   memset(res, 0, sizeof(*res));
@@ -643,61 +727,15 @@ int csvload_run(const csvload_opts *o, csvload_result *res) {
   L.aStore = xcalloc(L.nfield, sizeof(int));
   L.aVal = xcalloc(L.nfield, sizeof(ts_value));
 
-  source src;
-  char *block = NULL;
-  struct csv_parser p;
-  int parser = 0, opened = 0, ckOn = 0;
+  int ckOn = 0;
   if (o->table ? prepare_insert(&L) != 0 : !o->row_hook) {
     if (!o->table) fail(&L, CSVLOAD_ETABLE, "ni table ni fonction qui range les lignes");
     goto done;
   }
-  if (src_open(&src, o, res->error, sizeof res->error) != 0) {
-    res->status = CSVLOAD_EINPUT;
-    goto done;
-  }
-  opened = 1;
-  L.row = xmalloc(ROW_MAX + 1);
-  L.aOff = xmalloc(CELL_MAX * sizeof(size_t));
-  L.aCell = xmalloc(CELL_MAX * sizeof(char *));
-  block = xmalloc(BLOCK_SIZE);
-  if (csv_init(&p, CSV_APPEND_NULL) != 0) {
-    fail(&L, CSVLOAD_EINPUT, "analyseur CSV indisponible");
-    goto done;
-  }
-  parser = 1;
-  csv_set_realloc_func(&p, field_realloc);
-  csv_set_blk_size(&p, 4096);
   ckpt_start(&L.ck);
   ckOn = 1;
-
-  int64_t cap = o->max_bytes > 0 ? o->max_bytes : CSVLOAD_MAX_BYTES;
-  int first = 1;
-  while (!L.stop) {
-    long n = src_read(&src, block, BLOCK_SIZE, res->error, sizeof res->error);
-    if (n < 0) {
-      res->status = CSVLOAD_EINPUT;
-      L.stop = 1;
-      break;
-    }
-    if (n == 0) break;
-    res->bytes_read = src.total;
-    if (src.total > cap) {
-      fail(&L, CSVLOAD_EINPUT, "fichier trop grand (plus de %lld octets)", (long long)cap);
-      break;
-    }
-    const char *b = block;
-    if (first) {
-      first = 0;
-      if (n >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3, n -= 3;
-      res->sep = o->sep ? o->sep : detect_sep(b, (size_t)n);
-      csv_set_delim(&p, (unsigned char)res->sep);
-    }
-    if (csv_parse(&p, b, (size_t)n, on_field, on_record, &L) != (size_t)n && !L.stop)
-      fail(&L, CSVLOAD_EINPUT, "ligne %lld : champ de plus de %u octets (guillemet non fermé ?)",
-           (long long)L.line + 1, ROW_MAX);
-  }
-  if (!L.stop) csv_fini(&p, on_field, on_record, &L);
-  if (!L.stop && !L.haveHeader)
+  parse_input(&L);
+  if (res->status == CSVLOAD_OK && !L.haveHeader)
     fail(&L, CSVLOAD_EHEADER, "fichier vide : la ligne d'en-tête manque");
   if (res->status == CSVLOAD_OK)
     commit_batch(&L, 1);
@@ -707,12 +745,6 @@ int csvload_run(const csvload_opts *o, csvload_result *res) {
 done:
   rollback_batch(&L);
   if (ckOn) ckpt_stop(&L.ck);
-  if (parser) csv_free(&p);
-  if (opened) src_close(&src);
-  free(block);
-  free(L.row);
-  free(L.aOff);
-  free(L.aCell);
   free(L.aVal);
   free(L.aStore);
   free(L.sql);
@@ -721,4 +753,38 @@ done:
   if (res->status != CSVLOAD_OK && res->status != CSVLOAD_STOPPED)
     log_info("csvload", "%s: %s", o->table ? o->table : "?", res->error);
   return res->status == CSVLOAD_OK ? 0 : -1;
+}
+
+int csvload_each(const csvload_opts *o, csvload_record_fn fn, csvload_result *res) {
+  double t0 = now_mono_ms();
+  memset(res, 0, sizeof(*res));
+  ts_report_init(&res->report, o->max_issues);
+  assert(fn);
+  loader L;
+  memset(&L, 0, sizeof L);
+  L.o = o;
+  L.res = res;
+  L.each = fn;
+  parse_input(&L);
+  res->elapsed_ms = now_mono_ms() - t0;
+  res->rows_per_s = res->elapsed_ms > 0 ? (double)res->rows_read * 1000.0 / res->elapsed_ms : 0;
+  return res->status == CSVLOAD_OK ? 0 : -1;
+}
+
+void csvload_field(buf *out, const char *z, char sep) {
+  if (!z) z = "";
+  size_t n = strlen(z);
+  int quote = n && (z[0] == ' ' || z[0] == '\t' || z[n - 1] == ' ' || z[n - 1] == '\t');
+  for (size_t i = 0; i < n && !quote; i++)
+    quote = z[i] == sep || z[i] == '"' || z[i] == '\r' || z[i] == '\n';
+  if (!quote) {
+    buf_append(out, z, n);
+    return;
+  }
+  buf_putc(out, '"');
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] == '"') buf_putc(out, '"');
+    buf_putc(out, z[i]);
+  }
+  buf_putc(out, '"');
 }

@@ -126,6 +126,27 @@ typedef struct csvload_opts {
 int csvload_run(const csvload_opts *o, csvload_result *res);
 void csvload_result_free(csvload_result *res);
 
+/* Every record of the input as it came, for callers that give rows back
+** with their own columns (bulk services answer one row per input row, bad
+** ones included): no schema, no table, no transaction. line is the record
+** number (1 = the first line, header or not); a record past the row cap
+** (1 MiB or 4,096 cells) comes with cells NULL and ncell 0, and an issue in
+** the report. The callback returns 0 to go on, non-zero to stop. */
+typedef int (*csvload_record_fn)(void *ctx, int64_t line, const char *const *cells, size_t ncell);
+
+/* Streams the input of o (path, data or fd; sep, max_bytes; the other
+** options are ignored) to fn with o->ctx, with the dialect and caps above.
+** Returns 0 when the input was read to the end, -1 otherwise: res->status
+** is CSVLOAD_STOPPED when fn stopped it, CSVLOAD_EINPUT for an unreadable
+** input or the size cap. res->rows_read counts the records delivered. May
+** run inside a transaction (it touches no database). */
+int csvload_each(const csvload_opts *o, csvload_record_fn fn, csvload_result *res);
+
+/* Appends z as one field of a CSV line separated by sep: as it is, or
+** between double quotes (inner quotes doubled) when it holds sep, a quote,
+** CR or LF, or starts or ends with a space or tab (which readers trim). */
+void csvload_field(buf *out, const char *z, char sep);
+
 /* 1 if z is an acceptable table name ([a-z_][a-z0-9_]*, ≤ 63 bytes, not
 ** sqlite_*), else 0. */
 int csvload_table_name_ok(const char *z);

@@ -807,3 +807,93 @@ Test(csvload, sigkill_mid_load_leaves_whole_batches, .timeout = 90) {
 Test(csvload, sigkill_with_a_spilled_batch, .timeout = 90) {
   kill_mid_load(300000, 60000, 60000, 150000);
 }
+
+/* ------------------------------------------------------- csvload_each */
+
+typedef struct seen {
+  int n;           /* records delivered */
+  int stop_at;     /* stop when this record arrives (0: never) */
+  buf cells;       /* "line:ncell:c1|c2|…\n" for each record */
+} seen;
+
+static int collect(void *ctx, int64_t line, const char *const *cells, size_t ncell) {
+  seen *s = ctx;
+  s->n++;
+  buf_printf(&s->cells, "%lld:%zu:", (long long)line, ncell);
+  for (size_t i = 0; i < ncell; i++) buf_printf(&s->cells, "%s%s", i ? "|" : "", cells[i]);
+  buf_putc(&s->cells, '\n');
+  return s->stop_at && s->n == s->stop_at;
+}
+
+Test(csvload, each_gives_every_record_back_as_it_came) {
+  /* A French spreadsheet's export: BOM, ';', CRLF, a quoted field with the
+  ** separator, quotes and a line break, a short row, an empty row. */
+  const char *csv = "\xEF\xBB\xBF" "adresse;ref\r\n"
+                    "1 rue des Essais La Rochelle;A1\r\n"
+                    "\"2 rue \"\"X\"\"; bis\r\nLa Rochelle\";A2\r\n"
+                    "seule\r\n"
+                    ";\r\n";
+  seen s = {0};
+  csvload_opts o = {.data = csv, .ndata = strlen(csv), .ctx = &s};
+  csvload_result r;
+  cr_assert_eq(csvload_each(&o, collect, &r), 0, "%s", r.error);
+  cr_assert_eq(r.sep, ';');
+  cr_assert_eq(r.rows_read, 5);
+  cr_assert_str_eq(buf_str(&s.cells), "1:2:adresse|ref\n"
+                                      "2:2:1 rue des Essais La Rochelle|A1\n"
+                                      "3:2:2 rue \"X\"; bis\r\nLa Rochelle|A2\n"
+                                      "4:1:seule\n"
+                                      "5:2:|\n");
+  csvload_result_free(&r);
+  /* The callback stops the read. */
+  buf_reset(&s.cells);
+  s.n = 0;
+  s.stop_at = 2;
+  cr_assert_eq(csvload_each(&o, collect, &r), -1);
+  cr_assert_eq(r.status, CSVLOAD_STOPPED);
+  cr_assert_eq(s.n, 2);
+  csvload_result_free(&r);
+  /* The size cap holds. */
+  s.stop_at = 0;
+  o.max_bytes = 10;
+  cr_assert_eq(csvload_each(&o, collect, &r), -1);
+  cr_assert_eq(r.status, CSVLOAD_EINPUT);
+  csvload_result_free(&r);
+  buf_free(&s.cells);
+}
+
+Test(csvload, each_reports_an_oversized_row_and_goes_on) {
+  buf b = {0};
+  buf_puts(&b, "a,b\nx");
+  for (int i = 0; i < 5000; i++) buf_puts(&b, ",c"); /* past the 4,096 cells of a row */
+  buf_puts(&b, "\ny,z\n");
+  seen s = {0};
+  csvload_opts o = {.data = b.z, .ndata = b.n, .ctx = &s};
+  csvload_result r;
+  cr_assert_eq(csvload_each(&o, collect, &r), 0, "%s", r.error);
+  cr_assert_str_eq(buf_str(&s.cells), "1:2:a|b\n2:0:\n3:2:y|z\n");
+  cr_assert_eq(r.report.nTotal, 1);
+  cr_assert_str_eq(issue_rule(&r, 2), "row-length");
+  csvload_result_free(&r);
+  buf_free(&s.cells);
+  buf_free(&b);
+}
+
+Test(csvload, field_quotes_only_when_needed_and_reads_back) {
+  buf b = {0};
+  const char *vals[] = {"plain", "a;b", "say \"hi\"", "two\nlines", " padded", "", "a,b"};
+  for (size_t i = 0; i < ARRAY_SIZE(vals); i++) {
+    if (i) buf_putc(&b, ';');
+    csvload_field(&b, vals[i], ';');
+  }
+  cr_assert_str_eq(buf_str(&b), "plain;\"a;b\";\"say \"\"hi\"\"\";\"two\nlines\";\" padded\";;a,b");
+  buf_puts(&b, "\n");
+  seen s = {0};
+  csvload_opts o = {.data = b.z, .ndata = b.n, .ctx = &s, .sep = ';'};
+  csvload_result r;
+  cr_assert_eq(csvload_each(&o, collect, &r), 0, "%s", r.error);
+  cr_assert_str_eq(buf_str(&s.cells), "1:7:plain|a;b|say \"hi\"|two\nlines| padded||a,b\n");
+  csvload_result_free(&r);
+  buf_free(&s.cells);
+  buf_free(&b);
+}

@@ -108,7 +108,9 @@ static int has_id(const int64_t *ids, int n, int64_t id) {
   return 0;
 }
 
-int heat_answer_at(req *r, double lon, double lat, heat_answer *a) {
+int heat_answer_at(req *r, double lon, double lat, heat_answer *a) { return heat_answer_in(r->a, lon, lat, a); }
+
+int heat_answer_in(arena *ar, double lon, double lat, heat_answer *a) {
   memset(a, 0, sizeof *a);
   a->commune = "";
   heat_situation s = {.thr = heat_default_thresholds};
@@ -131,7 +133,7 @@ int heat_answer_at(req *r, double lon, double lat, heat_answer *a) {
     else {
       json_t *p = geo_feature_props(cids[0]);
       const char *nom = json_string_value(json_object_get(p, "nom"));
-      if (nom) a->commune = arena_strdup(r->a, nom);
+      if (nom) a->commune = arena_strdup(ar, nom);
       json_decref(p);
     }
   }
@@ -167,7 +169,7 @@ int heat_answer_at(req *r, double lon, double lat, heat_answer *a) {
   int64_t shown = a->level == HEAT_IN_ZONE && zone_net ? zone_net : a->network_id;
   if (a->level != HEAT_OUTSIDE && a->level != HEAT_NONE && shown) {
     a->network = heat_network_json(shown);
-    if (a->network) arena_defer(r->a, json_release, a->network);
+    if (a->network) arena_defer(ar, json_release, a->network);
   }
   return 0;
 }

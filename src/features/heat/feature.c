@@ -17,7 +17,17 @@
 ** (one request: status, e-mails), api.c (CRM API), reminders.c (job),
 ** map_pages.c (public map, GeoJSON, admin network map), stats_pages.c
 ** (/stats, CSV, test counter), compare_pages.c (cost and CO2 comparator,
-** its dated parameters).
+** its dated parameters), bulk.c (bulk eligibility of a CSV file).
+**
+** Bulk eligibility (bulk.c) asks for an account, not a role. Its answers
+** are public (the same test is open to anyone, one address at a time, on
+** the page and the API), as they are on France Chaleur Urbaine, where the
+** bulk test needs no account at all. The account is what ties a file, which
+** may list a client's buildings, to the one person who may see it, and what
+** bounds the cost: one file in progress per account, 50,000 rows, 16 MB.
+** A "professional" role would be granted by hand by an administrator, and
+** make a syndic or a design office wait for it, for data the public API
+** already gives them address by address.
 */
 #include <sodium.h>
 #include <stdio.h>
@@ -36,6 +46,9 @@
 #define HEAT_FORM_BODY (64 * 1024)               /* the contact form: a comment of 2,000 characters and a dozen fields */
 #define HEAT_API_BODY (16 * 1024)                /* a status and a comment of 2,000 characters, in JSON */
 #define HEAT_IMPORT_BODY (20 * 1024 * 1024 + 4096) /* a 20 MB GeoJSON (the national file is ~50 MB: import by region) */
+/* A CSV of 50,000 addresses: ~4 MB with a reference column or two; 16 MB
+** leaves room for wide files, and a larger one is refused (413) unread. */
+#define HEAT_BULK_BODY (16 * 1024 * 1024 + 4096)
 
 static const struct route routes[] = {
     {"GET", "/admin/reseaux", "heat.admin", 0, 0, networks_page},
@@ -62,6 +75,10 @@ static const struct route routes[] = {
     {"GET", "/api/v1/heat/requests", "heat.operate", R_API, 0, heat_requests_api},
     {"GET", "/api/v1/heat/requests/:id", "heat.operate", R_API, 0, heat_request_api},
     {"POST", "/api/v1/heat/requests/:id/status", "heat.operate", R_API, HEAT_API_BODY, heat_request_status_api},
+    {"GET", "/eligibilite/en-masse", CAP_LOGIN, 0, 0, bulk_page},
+    {"POST", "/eligibilite/en-masse", CAP_LOGIN, R_UPLOAD, HEAT_BULK_BODY, bulk_post},
+    {"GET", "/eligibilite/en-masse/:id", CAP_LOGIN, 0, 0, bulk_job_page},
+    {"GET", "/eligibilite/en-masse/:id/resultat.csv", CAP_LOGIN, 0, 0, bulk_result},
     {0, 0, 0, 0, 0, 0},
 };
 
@@ -103,6 +120,7 @@ static void init(void) {
   heat_default_thresholds = t;
   heat_jobs_init();
   atexit(heat_test_flush); /* the test counts kept in memory, when serve returns from main */
+  heat_bulk_init();
 }
 
 int heat_sees_all(req *r) { return auth_can(r->me, "heat.admin"); }

@@ -1,8 +1,9 @@
 /*
 ** heat_int.h — what the files of the heat feature share (not for other
 ** features: they use heat.h). Handlers live in networks_pages.c (admin),
-** eligibility.c (public page, API, contact requests) and operator_pages.c
-** (operators' back office); feature.c holds the route table.
+** eligibility.c (public page, API, contact requests), operator_pages.c
+** (operators' back office) and bulk.c (bulk eligibility of a CSV file);
+** feature.c holds the route table.
 */
 #ifndef GUICHET_HEAT_INT_H
 #define GUICHET_HEAT_INT_H
@@ -37,7 +38,9 @@ typedef struct heat_answer {
 } heat_answer;
 
 /* Computes the answer for (lon, lat) in WGS84. 0, or -1 on a geo or database
-** error (logged). a->network is deferred for release with the request. */
+** error (logged). a->commune is allocated in ar and a->network released with
+** it; heat_answer_at uses the request's arena (jobs use their own). */
+int heat_answer_in(arena *ar, double lon, double lat, heat_answer *a);
 int heat_answer_at(req *r, double lon, double lat, heat_answer *a);
 /* The nearest open network within max_m of (x, y) in Lambert-93: its
 ** heat_networks.id, or 0 (none, or error). */
@@ -137,5 +140,12 @@ void request_message_post(req *r);
 void heat_requests_api(req *r);
 void heat_request_api(req *r);
 void heat_request_status_api(req *r);
+void bulk_page(req *r);
+void bulk_post(req *r);
+void bulk_job_page(req *r);
+void bulk_result(req *r);
+
+/* Registers the bulk eligibility jobs (bulk.c); the feature's init. */
+void heat_bulk_init(void);
 
 #endif
