@@ -252,6 +252,26 @@ def org_weights(org_ids):
     return [1.0 / (k + 1) ** 0.9 for k in range(len(org_ids))]
 
 
+def decide(rng, status, created, now, instructors, median_days):
+    """The review of a request filed at `created` (label, equipment) that
+    ends in `status`: (status, decided_at, judge). Decided after a
+    log-normal delay; one that would be decided after now still waits
+    ("deposee"); any other status is not decided."""
+    if status not in ("validee", "refusee"):
+        return status, None, None
+    decided = created + lognormal_days(rng, median_days, 0.7)
+    if decided > now:
+        return "deposee", None, None
+    return status, decided, rng.choice(instructors)
+
+
+def history(events, item, created, who, status, decided, judge, reason):
+    """The history rows of a reviewed request: filed, then decided."""
+    events.append((item, created, who, "deposee", ""))
+    if decided:
+        events.append((item, decided, judge, status, reason))
+
+
 def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
     """14,000 label requests (table aid_labels of the labels branch). Returns
     {org_id: [validated label ids]}, or {} when the table is not there."""
@@ -278,20 +298,15 @@ def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
     for i, org in enumerate(orgs):
         created = now - 3 * 365 * DAY - 45 * DAY + rng.randrange(3 * 365 * DAY)
         status = "validee" if i < len(first) else rng.choices(["validee", "refusee", "deposee"], [80, 12, 8])[0]
-        decided = created + lognormal_days(rng, 6, 0.7) if status != "deposee" else None
-        if decided and decided > now:
-            status, decided = "deposee", None
+        status, decided, judge = decide(rng, status, created, now, instructors, 6)
         pc, _ = rng.choice(CITIES)
         lid += 1
         who = by_org.get(org, [None])[0]
         reason = rng.choice(REFUSALS) if status == "refusee" else ""
-        judge = rng.choice(instructors) if decided else None
         rows.append((lid, org, who, status, "Offre recharge %d" % (i + 1), departement(pc), rng.choice(parkings),
                      rng.choice(["collectif", "maison", "aucun"]), rng.randint(0, 1), reason, judge, decided,
                      created, decided or created))
-        events.append((lid, created, who, "deposee", ""))
-        if decided:
-            events.append((lid, decided, judge, status, reason))
+        history(events, lid, created, who, status, decided, judge, reason)
     con.executemany("INSERT INTO aid_labels(id, org_id, user_id, status, name, departements, parking, housing,"
                     " company, reason, decided_by, decided_at, created_at, updated_at)"
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -328,19 +343,14 @@ def gen_equipment(con, rng, org_ids, by_org, instructors, scale, now):
         brand, model, pmax, pmin, plug = rng.choice(BRANDS)
         created = now - 3 * 365 * DAY + rng.randrange(3 * 365 * DAY)
         status = rng.choices(["validee", "refusee", "deposee", "brouillon"], [75, 10, 10, 5])[0]
-        decided = created + lognormal_days(rng, 8, 0.7) if status in ("validee", "refusee") else None
-        if decided and decided > now:
-            status, decided = "deposee", None
+        status, decided, judge = decide(rng, status, created, now, instructors, 8)
         who = by_org.get(org, [None])[0]
-        judge = rng.choice(instructors) if decided else None
         reason = "la fiche technique ne mentionne pas la puissance minimale" if status == "refusee" else ""
         eid += 1
         rows.append((eid, org, who, status, brand, model, "%s-%05d" % (model[:3].upper(), i + 1), pmax, pmin, plug,
                      reason, judge, decided, created, decided or created))
-        if status != "brouillon":
-            events.append((eid, created, who, "deposee", ""))
-        if decided:
-            events.append((eid, decided, judge, status, reason))
+        if status != "brouillon":  # a draft has no history yet
+            history(events, eid, created, who, status, decided, judge, reason)
     con.executemany("INSERT INTO aid_equipment(id, org_id, user_id, status, brand, model, reference, power_max_w,"
                     " power_min_w, plug, reason, decided_by, decided_at, created_at, updated_at)"
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
