@@ -156,10 +156,12 @@ int charge_summary_into(arena *a, charge_scope scope, int64_t id, int by_day, js
 ** their figures over the dossier's period, each with "href" = base/<id>;
 ** and "points_more" when there are more. 0 or -1. */
 int charge_points_into(arena *a, int64_t dossier_id, const char *base, json_t *d);
-/* Adds "dossiers": the dossiers with points of a programme (programme_id)
-** or of an organisation (org_id, when programme_id is 0), with their
-** figures, each with "href" = base/<id>/donnees. 0 or -1. */
-int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, json_t *d);
+/* Adds "dossiers": one page (1-based, clamped) of the dossiers with points
+** of a programme (programme_id) or of an organisation (org_id, when
+** programme_id is 0), by number, with their figures, each with "href" =
+** base/<id>/donnees; and "pager" (core/pager). 0 or -1. */
+#define CHARGE_DOSSIERS_PER_PAGE 100
+int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, int64_t page, json_t *d);
 
 /* Adds to out (an object) the synthesis of one programme, or of every
 ** programme when programme_id is 0, for the dashboard:

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/db.h"
+#include "core/listing.h"
 #include "core/i18n.h"
 #include "features/aid/aid.h"
 #include "features/aid/charge.h"
@@ -419,20 +420,29 @@ int charge_points_into(arena *a, int64_t dossier_id, const char *base, json_t *d
   return rc == DB_ERROR ? -1 : 0;
 }
 
-int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, json_t *d) {
+int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, int64_t page, json_t *d) {
+  /* The dossiers of the programme or the organisation that declared points. */
+#define WITH_POINTS                                                                                   \
+  "SELECT DISTINCT dossier_id FROM aid_charge_points WHERE dossier_id IN (SELECT id FROM aid_dossiers" \
+  " WHERE (?1 > 0 AND programme_id = ?1) OR (?1 = 0 AND org_id = ?2))"
+  int64_t total = db_get_int(-1, "SELECT count(*) FROM (" WITH_POINTS ")", "ii", programme_id, org_id);
+  if (total < 0) return -1;
+  page = listing_pager(d, total, page, CHARGE_DOSSIERS_PER_PAGE, NULL);
+  /* One page of them, then their figures: the sums read only that page's days. */
   const char *sql =
-      "SELECT d.id, coalesce(d.number, ''), o.name, d.status, pr.name, pc.n, coalesce(s.sessions, 0),"
+      "WITH pg AS (" WITH_POINTS " ORDER BY dossier_id LIMIT ?3 OFFSET ?4)"
+      " SELECT d.id, coalesce(d.number, ''), o.name, d.status, pr.name,"
+      " (SELECT count(*) FROM aid_charge_points p WHERE p.dossier_id = d.id), coalesce(s.sessions, 0),"
       " coalesce(s.wh, 0), coalesce(s.busy, 0), s.first, s.last"
-      " FROM aid_dossiers d JOIN organisations o ON o.id = d.org_id JOIN aid_programmes pr ON pr.id = d.programme_id"
-      " JOIN (SELECT dossier_id, count(*) AS n FROM aid_charge_points WHERE dossier_id IN (SELECT id FROM aid_dossiers"
-      "   WHERE (?1 > 0 AND programme_id = ?1) OR (?1 = 0 AND org_id = ?2)) GROUP BY dossier_id) pc"
-      "   ON pc.dossier_id = d.id"
+      " FROM pg JOIN aid_dossiers d ON d.id = pg.dossier_id JOIN organisations o ON o.id = d.org_id"
+      " JOIN aid_programmes pr ON pr.id = d.programme_id"
       " LEFT JOIN (SELECT dossier_id, sum(sessions) AS sessions, sum(energy_wh) AS wh, sum(busy_s) AS busy,"
-      "   min(day) AS first, max(day) AS last FROM aid_charge_dossier_days WHERE dossier_id IN (SELECT id FROM"
-      "   aid_dossiers WHERE (?1 > 0 AND programme_id = ?1) OR (?1 = 0 AND org_id = ?2)) GROUP BY dossier_id) s"
-      "   ON s.dossier_id = d.id"
-      " ORDER BY d.number";
-  db_stmt *s = db_query(sql, "ii", programme_id, org_id);
+      "   min(day) AS first, max(day) AS last FROM aid_charge_dossier_days WHERE dossier_id IN"
+      "   (SELECT dossier_id FROM pg) GROUP BY dossier_id) s ON s.dossier_id = d.id"
+      " ORDER BY d.id";
+#undef WITH_POINTS
+  db_stmt *s = db_query(sql, "iiii", programme_id, org_id, (int64_t)CHARGE_DOSSIERS_PER_PAGE,
+                        (page - 1) * CHARGE_DOSSIERS_PER_PAGE);
   json_t *list = json_array();
   int rc;
   while ((rc = db_step(s)) == DB_ROW) {
