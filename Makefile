@@ -88,7 +88,7 @@ $(BUILD)/common-passwords.txt: package-lock.json
 	@mkdir -p $(BUILD)
 	node -e 'const l=require("./node_modules/@zxcvbn-ts/language-common/src/passwords.json");process.stdout.write(l.slice(0,10000).join("\n")+"\n")' > $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libguichet.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testdb.h $(BUILD)/libguichet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libguichet.a $(LDLIBS) $(TESTLIBS)
 

@@ -25,9 +25,12 @@ struct db_stmt {
   sqlite3_stmt *st;   /* the engine's statement */
 };
 
+/* A slot points to its statement, allocated once: growing the table moves
+** the slots, never the statements, so a db_stmt held open by a caller stays
+** valid while other statements are prepared. */
 typedef struct cslot {
   const char *sql;    /* key: the caller's SQL text (a string in code) */
-  db_stmt s;          /* its statement */
+  db_stmt *s;         /* its statement */
 } cslot;
 
 typedef struct conn {
@@ -106,7 +109,8 @@ void db_thread_close(void) {
 static void conn_close(conn *c) {
   for (int i = 0; i < c->nslot; i++)
     if (c->slots[i].sql) {
-      sqlite3_finalize(c->slots[i].s.st);
+      sqlite3_finalize(c->slots[i].s->st);
+      free(c->slots[i].s);
       free((char *)c->slots[i].sql);
     }
   free(c->slots);
@@ -141,7 +145,7 @@ db_stmt *db_prep(const char *sql) {
   uint32_t j = sql_hash(sql) & mask;
   while (c->slots[j].sql) {
     if (c->slots[j].sql == sql || strcmp(c->slots[j].sql, sql) == 0) {
-      db_stmt *s = &c->slots[j].s;
+      db_stmt *s = c->slots[j].s;
       sqlite3_reset(s->st);
       sqlite3_clear_bindings(s->st);
       return s;
@@ -160,9 +164,10 @@ db_stmt *db_prep(const char *sql) {
   /* The key must outlive the cache: SQL is a literal in code, but copy it
   ** in case a caller built it (e.g. from a fixed table of identifiers). */
   c->slots[j].sql = xstrdup(sql);
-  c->slots[j].s.st = st;
+  c->slots[j].s = xmalloc(sizeof(db_stmt));
+  c->slots[j].s->st = st;
   c->nused++;
-  return &c->slots[j].s;
+  return c->slots[j].s;
 }
 
 void db_bind_int(db_stmt *s, int i, int64_t v) { sqlite3_bind_int64(s->st, i, v); }
@@ -203,6 +208,15 @@ const void *db_blob(db_stmt *s, int col, size_t *n) {
   return p;
 }
 int db_is_null(db_stmt *s, int col) { return sqlite3_column_type(s->st, col) == SQLITE_NULL; }
+int db_type(db_stmt *s, int col) {
+  switch (sqlite3_column_type(s->st, col)) {
+    case SQLITE_INTEGER: return 'i';
+    case SQLITE_FLOAT: return 'd';
+    case SQLITE_TEXT: return 't';
+    case SQLITE_BLOB: return 'b';
+    default: return 'n';
+  }
+}
 const char *db_colname(db_stmt *s, int col) { return sqlite3_column_name(s->st, col); }
 
 static void bind_va(db_stmt *s, const char *fmt, va_list ap) {

@@ -52,6 +52,9 @@ double db_double(db_stmt *s, int col);
 const char *db_text(db_stmt *s, int col); /* NULL for SQL NULL */
 const void *db_blob(db_stmt *s, int col, size_t *n);
 int db_is_null(db_stmt *s, int col);
+/* The value's type in the current row, as in the type strings below: 'i'
+** integer, 'd' real, 't' text, 'b' blob, 'n' NULL. */
+int db_type(db_stmt *s, int col);
 const char *db_colname(db_stmt *s, int col);
 
 /* One-shot helpers. fmt gives the type of each bound value in order:

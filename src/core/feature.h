@@ -18,13 +18,21 @@
 ** against their range, and the feature reads them with config_str /
 ** config_int. Each key starts with the feature's name and '_'
 ** ("heat_reminder_days"), so features never collide.
+**
+** A feature that holds data about people says what, for the personal-data
+** export and the deletion of an account, with the callbacks export_user,
+** erase_plan and erase_user (their contract and order: core/privacy.h).
 */
 #ifndef GUICHET_FEATURE_H
 #define GUICHET_FEATURE_H
 
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct req req;
+typedef struct privacy_zip privacy_zip;         /* core/privacy.h */
+typedef struct privacy_erasure privacy_erasure; /* core/privacy.h */
 
 /* Route flags. */
 #define R_NOCSRF   0x01 /* state-changing route without CSRF check (token-authenticated API only) */
@@ -69,6 +77,10 @@ struct feature {
   void (*init)(void);              /* registers jobs etc.; may be NULL */
   void (*seed)(void);              /* demo data for an empty database; may be NULL */
   const struct config_key *config; /* table, ends with a zero entry; may be NULL */
+  /* Personal data (core/privacy.h); each may be NULL. */
+  int (*export_user)(int64_t uid, json_t *out, privacy_zip *zip); /* what it holds about uid, into out */
+  void (*erase_plan)(int64_t uid, privacy_erasure *e); /* what deleting uid removes, what it keeps and why */
+  int (*erase_user)(int64_t uid, privacy_erasure *e);  /* removes or pseudonymises, in core's transaction */
 };
 
 /* Generated: every feature, ends with NULL. */

@@ -590,6 +590,10 @@ void res_file(req *r, const char *path, const char *ctype, const char *download_
   r->send_path = arena_strdup(r->a, path);
   r->ctype = ctype;
   r->status = 200;
+  res_attachment(r, download_name);
+}
+
+void res_attachment(req *r, const char *download_name) {
   buf b = {0};
   buf_puts(&b, "attachment; filename=\"");
   for (const char *p = download_name; *p; p++)

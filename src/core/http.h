@@ -131,6 +131,10 @@ void res_error(req *r, int status, const char *msg);
 void res_text(req *r, int status, const char *ctype, const char *text, size_t n);
 /* Sends the file at path (must not be user-typed) as an attachment. */
 void res_file(req *r, const char *path, const char *ctype, const char *download_name);
+/* Content-Disposition: attachment, with download_name as typed (UTF-8 in
+** filename*) and its printable ASCII in filename. res_file sets it; a
+** download answered from memory (res_text) adds it. */
+void res_attachment(req *r, const char *download_name);
 
 /* A one-time message shown on the next page (signed cookie). */
 void res_flash(req *r, const char *msg);

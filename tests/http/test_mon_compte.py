@@ -183,12 +183,15 @@ def test_export_zip(srv):
     assert r.status == 200 and r.header("Content-Type") == "application/zip"
     z = zipfile.ZipFile(io.BytesIO(r.body))
     data = json.loads(z.read("donnees.json"))
-    assert data["user"][0]["email"] == "exp@exemple.fr"
-    assert data["user"][0]["last_name"] == "Martin"
-    assert data["organisation"][0]["siret"] == "12345678200010"
-    assert any(a["action"] == "account.document_upload" for a in data["audit"])
-    docs = [n for n in z.namelist() if n.startswith("documents/")]
+    assert data["format"] == "guichet-export-2"
+    mine = data["account"]
+    assert mine["user"]["email"] == "exp@exemple.fr"
+    assert mine["user"]["last_name"] == "Martin"
+    assert mine["organisation"]["siret"] == "12345678200010" and mine["organisation"]["my_role"] == "owner"
+    assert any(a["action"] == "account.document_upload" for a in mine["audit"])
+    docs = [n for n in z.namelist() if n.startswith("account/documents/")]
     assert len(docs) == 1 and z.read(docs[0]) == PDF
+    assert docs[0].endswith("-mon kbis.pdf") and mine["documents"][0]["file"] == docs[0]
     assert "password_hash" not in json.dumps(data)
     # The zip is removed once sent (when the server closes the request).
     deadline = time.time() + 5

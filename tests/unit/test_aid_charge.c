@@ -24,11 +24,11 @@
 #include "core/util.h"
 #include "features/aid/charge.h"
 #include "features/aid/dossier.h"
+#include "testdb.h"
 
 #define FIX "tests/fixtures/irve/"
 
-static char g_dir[64];
-static char g_db[128];
+static testdb T; /* the test's directory and database */
 
 static void paris(void) {
   setenv("TZ", "Europe/Paris", 1);
@@ -171,13 +171,7 @@ Test(charge_calendar, api_arrays_become_csv) {
 
 static void setup(void) {
   paris();
-  log_set_quiet(1);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-charge-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  config_set("data_dir", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_gt(db_migrate(), 2);
+  testdb_open(&T, "charge");
   int64_t now = now_unix();
   cr_assert_eq(db_run("INSERT INTO users(id, email, password_hash, status, created_at) VALUES"
                       " (1, 'pose@exemple.fr', 'x', 'active', ?)", "i", now), DB_DONE);
@@ -197,17 +191,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-  db_thread_close();
-  const char *names[] = {"guichet.db", "guichet.db-wal", "guichet.db-shm", "big.csv", "charge/import-2.csv"};
-  for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-    char p[200];
-    snprintf(p, sizeof p, "%s/%s", g_dir, names[i]);
-    unlink(p);
-  }
-  char p[200];
-  snprintf(p, sizeof p, "%s/charge", g_dir);
-  rmdir(p);
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 TestSuite(charge_load, .init = setup, .fini = teardown);
@@ -283,7 +267,7 @@ Test(charge_load, sessions_and_their_days_add_up) {
 /* n sessions on the 270 points, each (point, start) once. */
 static const char *big_file(int n) {
   static char path[160];
-  snprintf(path, sizeof path, "%s/big.csv", g_dir);
+  snprintf(path, sizeof path, "%s/big.csv", T.dir);
   FILE *f = fopen(path, "w");
   cr_assert_not_null(f);
   db_stmt *s = db_query("SELECT id_pdc_itinerance FROM aid_charge_points ORDER BY id", "");
@@ -354,7 +338,7 @@ Test(charge_load, sigkill_mid_load_then_the_job_finishes_it, .timeout = 120) {
   cr_assert_eq(id, 2);
   /* Where the upload page puts a big file for the job. */
   char dir[160], spool[200];
-  snprintf(dir, sizeof dir, "%s/charge", g_dir);
+  snprintf(dir, sizeof dir, "%s/charge", T.dir);
   mkdir(dir, 0700);
   snprintf(spool, sizeof spool, "%s/import-2.csv", dir);
   cr_assert_eq(rename(src, spool), 0);

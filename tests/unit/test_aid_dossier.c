@@ -18,20 +18,15 @@
 #include "core/util.h"
 #include "features/aid/aid.h"
 #include "features/aid/dossier.h"
+#include "testdb.h"
 
-static char g_dir[64];
-static char g_db[128];
+static testdb T; /* the test's directory and database */
 static arena *A; /* for db_get_text */
 
 static void setup(void) {
-  log_set_quiet(1);
   A = arena_new();
   cr_assert_geq(sodium_init(), 0);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-dossier-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_gt(db_migrate(), 2);
+  testdb_open(&T, "dossier");
   config_set("smtp_url", "");
   mail_init();
   int64_t now = now_unix();
@@ -52,14 +47,7 @@ static void setup(void) {
 
 static void teardown(void) {
   arena_free(A);
-  db_thread_close();
-  const char *suffix[] = {"", "-wal", "-shm"};
-  for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
-    char p[160];
-    snprintf(p, sizeof p, "%s%s", g_db, suffix[i]);
-    unlink(p);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 /* A submitted dossier of `points` points costing cost_cents. */

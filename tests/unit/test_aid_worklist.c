@@ -18,22 +18,17 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "features/aid/instruction.h"
+#include "testdb.h"
 
 #define NDOSSIERS 70000
 #define NTABS 4  /* a-traiter, mes-dossiers, en-attente, traites (instruction_list.c) */
 #define NSORTS 6 /* depot, -depot, -montant, montant, maj, -maj */
 
-static char g_dir[64];
-static char g_db[128];
+static testdb T; /* the test's directory and database */
 
 static void setup(void) {
-  log_set_quiet(1);
   cr_assert_geq(sodium_init(), 0);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-worklist-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_gt(db_migrate(), 2);
+  testdb_open(&T, "worklist");
   cr_assert_eq(db_begin_write(), 0);
   cr_assert_eq(db_run("INSERT INTO users(id, email, password_hash, status, created_at) VALUES"
                       " (1, 'i1@exemple.fr', 'x', 'active', 0), (2, 'i2@exemple.fr', 'x', 'active', 0),"
@@ -73,14 +68,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-  db_thread_close();
-  const char *suffix[] = {"", "-wal", "-shm"};
-  for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
-    char p[160];
-    snprintf(p, sizeof p, "%s%s", g_db, suffix[i]);
-    unlink(p);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 TestSuite(worklist, .init = setup, .fini = teardown, .timeout = 120);

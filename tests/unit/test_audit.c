@@ -17,29 +17,17 @@
 #include "core/db.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "testdb.h"
 
-static char g_dir[64];  /* the test's temporary directory */
-static char g_db[128];  /* its database file */
+static testdb T; /* the test's directory and database */
 
 static void setup(void) {
-  log_set_quiet(1);
   cr_assert_geq(sodium_init(), 0);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-audit-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_geq(db_migrate(), 2);
+  testdb_open(&T, "audit");
 }
 
 static void teardown(void) {
-  db_thread_close();
-  const char *suffix[] = {"", "-wal", "-shm"};
-  for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
-    char p[160];
-    snprintf(p, sizeof p, "%s%s", g_db, suffix[i]);
-    unlink(p);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 TestSuite(audit, .init = setup, .fini = teardown);
@@ -61,7 +49,7 @@ static int verify(buf *out) {
 /* Runs sql on a separate connection, triggers dropped first. */
 static void tamper(const char *sql) {
   sqlite3 *db;
-  cr_assert_eq(sqlite3_open(g_db, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_open(T.db, &db), SQLITE_OK);
   char *err = NULL;
   int rc = sqlite3_exec(db,
                         "DROP TRIGGER IF EXISTS audit_no_update;"
@@ -108,7 +96,7 @@ static void test_hash(char out[65], const char *prev, long long id, long long at
 ** as an attacker who knows the format would. */
 static void tamper_rehash(long long id, const char *detail) {
   sqlite3 *db;
-  cr_assert_eq(sqlite3_open(g_db, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_open(T.db, &db), SQLITE_OK);
   cr_assert_eq(sqlite3_exec(db, "DROP TRIGGER IF EXISTS audit_no_update;", NULL, NULL, NULL),
                SQLITE_OK);
   sqlite3_stmt *st;

@@ -21,11 +21,11 @@
 #include "core/log.h"
 #include "core/tableschema.h"
 #include "core/util.h"
+#include "testdb.h"
 
 #define FIX "tests/fixtures/irve/"
 
-static char g_dir[64]; /* the test's temporary directory */
-static char g_db[128]; /* its database file */
+static testdb T; /* the test's directory and database */
 
 static const char *const SESSIONS_SQL =
     "CREATE TABLE irve_sessions(id TEXT, id_pdc_itinerance TEXT NOT NULL, start TEXT NOT NULL,"
@@ -34,25 +34,13 @@ static const char *const SESSIONS_SQL =
     " puissance_nominale REAL, coordonneesXY TEXT, gratuit INTEGER, date_maj TEXT);";
 
 static void setup(void) {
-  log_set_quiet(1);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-csvload-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_geq(db_migrate(), 1);
+  testdb_open(&T, "csvload");
   char *err = NULL;
   cr_assert_eq(db_exec_script(SESSIONS_SQL, &err), 0, "%s", err ? err : "");
 }
 
 static void teardown(void) {
-  db_thread_close();
-  char cmd[160];
-  const char *names[] = {"guichet.db", "guichet.db-wal", "guichet.db-shm", "in.csv", "in.csv.gz"};
-  for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-    snprintf(cmd, sizeof cmd, "%s/%s", g_dir, names[i]);
-    unlink(cmd);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 TestSuite(csvload, .init = setup, .fini = teardown);
@@ -69,10 +57,10 @@ static ts_schema *load_schema(const char *path) {
 
 static int64_t count(const char *sql) { return db_get_int(-1, sql, NULL); }
 
-/* Writes text to g_dir/in.csv and returns the path. */
+/* Writes text to T.dir/in.csv and returns the path. */
 static const char *write_file(const char *text, size_t n) {
   static char path[160];
-  snprintf(path, sizeof path, "%s/in.csv", g_dir);
+  snprintf(path, sizeof path, "%s/in.csv", T.dir);
   FILE *f = fopen(path, "wb");
   cr_assert_not_null(f);
   cr_assert_eq(fwrite(text, 1, n, f), n);
@@ -414,7 +402,7 @@ Test(csvload, gzip_file_memory_and_descriptor) {
   ts_schema *s = load_schema(FIX "schema-sessions.json");
   char *csv = sessions_csv(500);
   char gzpath[160];
-  snprintf(gzpath, sizeof gzpath, "%s/in.csv.gz", g_dir);
+  snprintf(gzpath, sizeof gzpath, "%s/in.csv.gz", T.dir);
   gzFile gz = gzopen(gzpath, "wb");
   cr_assert_not_null(gz);
   cr_assert_eq(gzwrite(gz, csv, (unsigned)strlen(csv)), (int)strlen(csv));

@@ -22,9 +22,10 @@
 #include "core/db.h"
 #include "core/form.h"
 #include "core/http.h"
+#include "testdb.h"
 
 static int g_port;
-static char g_dir[64];
+static testdb T; /* the test's directory and database */
 
 static void probe(req *r) {
   json_t *j = json_object();
@@ -59,15 +60,9 @@ static const struct route probe_routes[] = {
 };
 
 static void setup(void) {
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-form-XXXXXX");
-  cr_assert(mkdtemp(g_dir));
   cr_assert(sodium_init() >= 0);
-  config_set("data_dir", g_dir);
+  testdb_open(&T, "form");
   config_set("access_log", "0");
-  char db[128];
-  snprintf(db, sizeof db, "%s/t.db", g_dir);
-  cr_assert_eq(db_open(db), 0);
-  cr_assert(db_migrate() >= 0);
   cr_assert_eq(http_secret_init(), 0);
   auth_init();
   http_routes_add(probe_routes);
@@ -76,7 +71,10 @@ static void setup(void) {
   cr_assert_eq(http_start(&o, &g_port), 0);
 }
 
-static void teardown(void) { http_stop(); }
+static void teardown(void) {
+  http_stop();
+  testdb_close(&T);
+}
 
 TestSuite(form, .init = setup, .fini = teardown);
 
@@ -175,7 +173,7 @@ Test(form, large_file_spills_to_disk_and_is_removed_after) {
   /* The temp file dies with the request. */
   usleep(100000);
   char tmp[128];
-  snprintf(tmp, sizeof tmp, "%s/tmp", g_dir);
+  snprintf(tmp, sizeof tmp, "%s/tmp", T.dir);
   DIR *d = opendir(tmp);
   cr_assert(d);
   struct dirent *e;

@@ -19,31 +19,19 @@
 #include "core/geo.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "testdb.h"
 
 #define FIX "tests/fixtures/geo/"
 
-static char g_dir[64];  /* the test's temporary directory */
-static char g_db[128];  /* its database file */
+static testdb T; /* the test's directory and database */
 
 static void setup(void) {
-  log_set_quiet(1);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-geo-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_geq(db_migrate(), 3);
+  testdb_open(&T, "geo");
 }
 
 static void teardown(void) {
   geo_thread_close();
-  db_thread_close();
-  const char *suffix[] = {"", "-wal", "-shm", "/in.csv"};
-  for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
-    char p[160];
-    snprintf(p, sizeof p, "%s%s", i < 3 ? g_db : g_dir, suffix[i]);
-    unlink(p);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 TestSuite(proj, .init = setup, .fini = teardown);
@@ -78,7 +66,7 @@ static long import_file(const char *layer, const char *path, int epsg, const cha
 
 static const char *write_csv(const char *text) {
   static char path[160];
-  snprintf(path, sizeof path, "%s/in.csv", g_dir);
+  snprintf(path, sizeof path, "%s/in.csv", T.dir);
   FILE *f = fopen(path, "wb");
   cr_assert_not_null(f);
   fputs(text, f);
@@ -552,7 +540,7 @@ Test(geo, csv_latin1_is_refused) {
 
 Test(geo, csv_unclosed_quote_hits_the_field_cap) {
   char path[160];
-  snprintf(path, sizeof path, "%s/in.csv", g_dir);
+  snprintf(path, sizeof path, "%s/in.csv", T.dir);
   FILE *f = fopen(path, "wb");
   cr_assert_not_null(f);
   fputs("nom,lon,lat\nok,-1.15,46.15\n\"", f);
@@ -590,7 +578,7 @@ Test(geo, import_joins_the_callers_transaction) {
   memcpy(wkb + 9, xy, sizeof xy);
   sqlite3 *raw;
   sqlite3_stmt *st;
-  cr_assert_eq(sqlite3_open(g_db, &raw), SQLITE_OK);
+  cr_assert_eq(sqlite3_open(T.db, &raw), SQLITE_OK);
   cr_assert_eq(sqlite3_prepare_v2(raw,
                                   "INSERT INTO geo_features(id, layer, ext_id, geom, kind, created_at)"
                                   " VALUES(?, 'net', 'F', ?, 'line', 0)",

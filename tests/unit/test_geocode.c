@@ -30,28 +30,16 @@
 #include "core/geocode.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "testdb.h"
 
-static char g_dir[64];  /* the test's temporary directory */
-static char g_db[128];  /* its database file */
+static testdb T; /* the test's directory and database */
 
 static void setup(void) {
-  log_set_quiet(1);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-geocode-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_gt(db_migrate(), 0);
+  testdb_open(&T, "geocode");
 }
 
 static void teardown(void) {
-  db_thread_close();
-  const char *names[] = {"guichet.db", "guichet.db-wal", "guichet.db-shm", "x.csv", "x.csv.gz"};
-  for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-    char p[160];
-    snprintf(p, sizeof p, "%s/%s", g_dir, names[i]);
-    unlink(p);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 TestSuite(geocode, .init = setup, .fini = teardown);
@@ -92,7 +80,7 @@ static int suggest(const char *q) { return geocode_suggest(q, 5, g_hits, &g_n); 
 /* Writes text into the test directory and returns the path. */
 static const char *write_file(const char *name, const char *text) {
   static char path[160];
-  snprintf(path, sizeof path, "%s/%s", g_dir, name);
+  snprintf(path, sizeof path, "%s/%s", T.dir, name);
   FILE *f = fopen(path, "w");
   cr_assert_not_null(f);
   fputs(text, f);
@@ -195,7 +183,7 @@ Test(geocode, import_ban_national_format) {
 
 Test(geocode, import_gzip_streams_the_same_rows) {
   char path[160];
-  snprintf(path, sizeof path, "%s/x.csv.gz", g_dir);
+  snprintf(path, sizeof path, "%s/x.csv.gz", T.dir);
   FILE *in = fopen(fixture("ban-93-extrait.csv"), "rb");
   gzFile out = gzopen(path, "wb");
   cr_assert(in && out);

@@ -18,6 +18,7 @@
 #include "core/geosvg.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "testdb.h"
 
 /* A one-part shape over n points (x, y pairs). */
 static geo_shape shape1(int kind, const double *xy, int n, int *len, unsigned char *outer) {
@@ -288,28 +289,15 @@ Test(geosvg, boxes) {
 
 /* ------------------------------------------------ a real layer, read back */
 
-static char g_dir[64];
-static char g_db[128];
+static testdb T; /* the test's directory and database */
 
 static void setup(void) {
-  log_set_quiet(1);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-geosvg-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_geq(db_migrate(), 3);
+  testdb_open(&T, "geosvg");
 }
 
 static void teardown(void) {
   geo_thread_close();
-  db_thread_close();
-  const char *suffix[] = {"", "-wal", "-shm"};
-  for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
-    char p[160];
-    snprintf(p, sizeof p, "%s%s", g_db, suffix[i]);
-    unlink(p);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 static char *slurp(const char *path) {

@@ -15,30 +15,18 @@
 #include "core/jobs.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "testdb.h"
 
-static char g_dir[64];         /* the test's temporary directory */
-static char g_db[128];         /* its database file */
+static testdb T; /* the test's directory and database */
 static atomic_int g_calls;     /* handler runs */
 static char g_seen[256];       /* payload "msg" of the last echo run */
 
 static void setup(void) {
-  log_set_quiet(1);
-  snprintf(g_dir, sizeof g_dir, "/tmp/guichet-jobs-XXXXXX");
-  cr_assert_not_null(mkdtemp(g_dir));
-  snprintf(g_db, sizeof g_db, "%s/guichet.db", g_dir);
-  cr_assert_eq(db_open(g_db), 0);
-  cr_assert_geq(db_migrate(), 2);
+  testdb_open(&T, "jobs");
 }
 
 static void teardown(void) {
-  db_thread_close();
-  const char *suffix[] = {"", "-wal", "-shm"};
-  for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
-    char p[160];
-    snprintf(p, sizeof p, "%s%s", g_db, suffix[i]);
-    unlink(p);
-  }
-  rmdir(g_dir);
+  testdb_close(&T);
 }
 
 TestSuite(jobs, .init = setup, .fini = teardown);

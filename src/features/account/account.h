@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "core/feature.h"
 #include "core/http.h"
 
 /* The organisation a user belongs to (0 if none); *owner set if owner. */
@@ -19,6 +20,8 @@ int account_is_complete(int64_t uid);
 ** new JSON array of {"text": French sentence, "href": where on Mon compte
 ** to fill it in}; empty when complete. */
 json_t *account_missing(int64_t uid);
+/* How many members organisation org has (0 for org 0). */
+int64_t account_org_size(int64_t org);
 
 /* Mail helpers (auth_pages.c). */
 void account_mail_token(int64_t uid, const char *email, const char *purpose);
@@ -54,15 +57,19 @@ void org_page(req *r);
 void org_member_post(req *r);
 void org_member_delete_post(req *r);
 
-/* data_pages.c */
+/* data_pages.c: the pages, and the account's part of the export and of
+** the erasure (core/privacy.h). */
 void export_get(req *r);
+void delete_page(req *r);
+void delete_post(req *r);
+int account_export_user(int64_t uid, json_t *out, privacy_zip *zip);
+void account_erase_plan(int64_t uid, privacy_erasure *e);
+int account_erase_user(int64_t uid, privacy_erasure *e);
 
 /* token_pages.c */
 void tokens_page(req *r);
 void token_post(req *r);
 void token_revoke_post(req *r);
 void me_api(req *r);
-void delete_page(req *r);
-void delete_post(req *r);
 
 #endif

@@ -1,165 +1,180 @@
 /*
-** data_pages.c — personal data (GDPR articles 15, 17 and 20): download
-** everything held about me as a zip (a JSON file and my company's
-** documents), and delete my account after a page that says what goes and
-** what is kept.
+** data_pages.c — personal data (GDPR articles 15, 17 and 20): the pages
+** "download everything held about me" (a zip) and "delete my account"
+** (after a page that says, feature by feature, what goes and what is
+** kept), and the account feature's own part of both (core/privacy.h):
+** the account, its roles, sessions, API tokens, the e-mails sent to it,
+** its audit entries, and its company with the company's documents.
 **
-** The zip is built in a temporary file (libzip), sent, and removed with the
-** request; documents are added from the store by reference, not read into
-** memory.
+** The company: a member leaves it; its last member takes it along, with
+** its documents, unless another feature keeps records pointing at it
+** (privacy_keep "organisations": submitted aid requests). Then the company
+** stays as a name, a SIRET and an address, without members, documents or
+** contact details. The last owner of a company that has other members must
+** hand over first.
 */
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-#include <zip.h>
 
 #include "core/audit.h"
 #include "core/auth.h"
-#include "core/config.h"
 #include "core/db.h"
 #include "core/form.h"
 #include "core/i18n.h"
 #include "core/password.h"
-#include "core/upload.h"
+#include "core/privacy.h"
 #include "features/account/account.h"
 
-/* Rows of a query as an array of objects keyed by column name. */
-static json_t *rows_json(db_stmt *s) {
-  json_t *arr = json_array();
-  while (db_step(s) == DB_ROW) {
-    json_t *o = json_object();
-    for (int i = 0; i < db_cols(s); i++) {
-      if (db_is_null(s, i)) json_object_set_new(o, db_colname(s, i), json_null());
-      else json_object_set_new(o, db_colname(s, i), json_string(db_text(s, i)));
-    }
-    json_array_append_new(arr, o);
-  }
-  db_done(s);
-  return arr;
+int64_t account_org_size(int64_t org) {
+  return org ? db_get_int(0, "SELECT count(*) FROM org_members WHERE org_id = ?", "i", org) : 0;
 }
 
-void export_get(req *r) {
-  int64_t uid = r->me->id;
-  json_t *all = json_object();
-  json_object_set_new(all, "format", json_string("guichet-export-1"));
-  json_object_set_new(all, "generated_at", json_integer(now_unix()));
-  json_object_set_new(all, "user", rows_json(db_query(
-      "SELECT id, email, status, civility, last_name, first_name, phone, qualification, created_at, confirmed_at,"
-      " last_login_at, totp_secret IS NOT NULL AS two_factor FROM users WHERE id=?", "i", uid)));
-  json_object_set_new(all, "roles", rows_json(db_query("SELECT role FROM user_roles WHERE user_id=?", "i", uid)));
-  int64_t org = account_org_of(uid, NULL);
-  json_object_set_new(all, "organisation", rows_json(db_query(
-      "SELECT o.*, m.role AS my_role FROM organisations o JOIN org_members m ON m.org_id=o.id WHERE m.user_id=?", "i", uid)));
-  json_object_set_new(all, "documents", rows_json(db_query(
-      "SELECT id, kind, filename, mime, size, hash, created_at, user_id=? AS uploaded_by_me FROM documents WHERE org_id=?",
-      "ii", uid, org)));
-  json_object_set_new(all, "sessions", rows_json(db_query(
-      "SELECT created_at, seen_at, ip, user_agent FROM sessions WHERE user_id=?", "i", uid)));
-  json_object_set_new(all, "audit", rows_json(db_query(
-      "SELECT id, at, action, object, ip, detail FROM audit WHERE user_id=? ORDER BY id", "i", uid)));
+/* ------------------------------------------------------------- export */
 
-  const char *path;
-  int fd = req_tmpfile(r, "export", &path);
-  if (fd < 0) {
-    json_decref(all);
-    res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
-    return;
-  }
-  close(fd);
-  int zerr = 0;
-  zip_t *z = zip_open(path, ZIP_TRUNCATE, &zerr);
-  char *json = json_dumps(all, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-  json_decref(all);
-  int ok = z && json;
-  if (ok) {
-    zip_source_t *src = zip_source_buffer(z, json, strlen(json), 0);
-    ok = src && zip_file_add(z, "donnees.json", src, ZIP_FL_ENC_UTF_8) >= 0;
-  }
-  db_stmt *s = db_query("SELECT id, kind, filename, hash FROM documents WHERE org_id=?", "i", org);
-  while (ok && db_step(s) == DB_ROW) {
-    char *fp = upload_path(r->a, db_text(s, 3));
-    char *name = arena_printf(r->a, "documents/%lld-%s-%s", (long long)db_int(s, 0), db_text(s, 1), db_text(s, 2));
-    for (char *p = name + 10; *p; p++)
-      if (*p == '/' || *p == '\\') *p = '_';
-    zip_source_t *src = fp ? zip_source_file(z, fp, 0, -1) : NULL;
-    if (src && zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8) < 0) zip_source_free(src);
+int account_export_user(int64_t uid, json_t *out, privacy_zip *zip) {
+  db_stmt *s = db_query("SELECT id, email, status, civility, last_name, first_name, phone, qualification, created_at,"
+                        " confirmed_at, last_login_at, totp_secret IS NOT NULL AS two_factor FROM users WHERE id = ?",
+                        "i", uid);
+  json_object_set_new(out, "user", db_step(s) == DB_ROW ? privacy_row(s) : json_null());
+  db_done(s);
+  json_t *roles = json_array();
+  s = db_query("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role", "i", uid);
+  while (db_step(s) == DB_ROW) json_array_append_new(roles, json_string(db_text(s, 0)));
+  db_done(s);
+  json_object_set_new(out, "roles", roles);
+
+  int64_t org = account_org_of(uid, NULL);
+  s = db_query("SELECT o.id, o.siret, o.kind, o.name, o.address, o.postcode, o.city, o.contact_email, o.contact_phone,"
+               " o.created_at, o.updated_at, m.role AS my_role, m.added_at AS joined_at FROM organisations o"
+               " JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ?", "i", uid);
+  json_object_set_new(out, "organisation", db_step(s) == DB_ROW ? privacy_row(s) : json_null());
+  db_done(s);
+  json_t *docs = json_array();
+  s = db_query("SELECT id, kind, filename, mime, size, created_at, user_id = ? AS uploaded_by_me, hash FROM documents"
+               " WHERE org_id = ? ORDER BY id", "ii", uid, org);
+  while (db_step(s) == DB_ROW) {
+    json_t *o = privacy_row(s);
+    const char *name = privacy_zip_add(zip, db_text(s, 7), "documents", db_int(s, 0), db_text(s, 2));
+    json_object_del(o, "hash");
+    json_object_set_new(o, "file", name ? json_string(name) : json_null());
+    json_array_append_new(docs, o);
   }
   db_done(s);
-  if (z) {
-    if (!ok) zip_discard(z);
-    else if (zip_close(z) != 0) ok = 0;
+  json_object_set_new(out, "documents", docs);
+
+  json_object_set_new(out, "sessions", privacy_rows(db_query(
+      "SELECT created_at, seen_at, ip, user_agent FROM sessions WHERE user_id = ? ORDER BY id", "i", uid)));
+  json_object_set_new(out, "api_tokens", privacy_rows(db_query(
+      "SELECT name, hint, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY id", "i",
+      uid)));
+  json_object_set_new(out, "emails", privacy_rows(db_query(
+      "SELECT o.created_at, o.subject, o.body, o.status, o.sent_at FROM outbox o JOIN users u ON lower(o.to_addr) ="
+      " u.email WHERE u.id = ? ORDER BY o.id", "i", uid)));
+  json_object_set_new(out, "audit", privacy_rows(db_query(
+      "SELECT id, at, action, object, ip, detail FROM audit WHERE user_id = ? ORDER BY id", "i", uid)));
+  return 0;
+}
+
+/* ------------------------------------------------------------- erasure */
+
+void account_erase_plan(int64_t uid, privacy_erasure *e) {
+  privacy_section(e, _("Votre compte"));
+  privacy_goes(e, _("Votre compte, votre adresse e-mail et votre mot de passe"));
+  privacy_goes(e, _("Vos informations personnelles (civilité, nom, prénom, téléphone, qualification)"));
+  privacy_goes(e, _("Vos sessions ouvertes, la connexion en deux étapes et ses codes de secours"));
+  int64_t n = db_get_int(0, "SELECT count(*) FROM api_tokens WHERE user_id = ?", "i", uid);
+  if (n) privacy_goes(e, _("Vos jetons d’API (%lld)"), (long long)n);
+  n = db_get_int(0, "SELECT count(*) FROM outbox WHERE lower(to_addr) = ?", "t", privacy_email(e));
+  if (n) privacy_goes(e, _("Les copies des e-mails que la plateforme vous a envoyés (%lld)"), (long long)n);
+
+  int owner = 0;
+  int64_t org = account_org_of(uid, &owner);
+  int64_t others = account_org_size(org) - (org != 0);
+  int64_t ndocs = db_get_int(0, "SELECT count(*) FROM documents WHERE org_id = ?", "i", org);
+  if (org && others == 0 && privacy_kept(e, "organisations", org)) {
+    privacy_goes(e, _("Les documents de l’entreprise (%lld) et ses coordonnées de contact (e-mail, téléphone)"),
+                 (long long)ndocs);
+    privacy_stays(e, _("L’entreprise elle-même (raison sociale, SIRET, adresse), sans membre : des demandes "
+                       "conservées s’y rattachent (voir plus bas)"));
+  } else if (org && others == 0) {
+    privacy_goes(e, _("L’entreprise, dont vous êtes le seul membre, et ses documents (%lld)"), (long long)ndocs);
+  } else if (org) {
+    privacy_goes(e, _("Votre appartenance à l’entreprise"));
+    privacy_stays(e, _("L’entreprise et ses documents, qui restent à ses autres membres"));
+    if (owner && db_get_int(0, "SELECT count(*) FROM org_members WHERE org_id = ? AND role = 'owner' AND user_id <> ?",
+                            "ii", org, uid) == 0)
+      privacy_refuse(e, _("Vous êtes le seul responsable de l’entreprise : désignez un autre responsable avant de "
+                          "supprimer votre compte."));
   }
-  free(json);
-  if (!ok) {
+  privacy_stays(e, _("Le journal d’audit des actions faites sur la plateforme (identifiant numérique, dates, adresses "
+                     "IP), conservé pour la sécurité et la traçabilité exigées d’un service public"));
+}
+
+int account_erase_user(int64_t uid, privacy_erasure *e) {
+  int64_t org = account_org_of(uid, NULL);
+  int ok = 1;
+  if (org && account_org_size(org) == 1) {
+    db_stmt *s = db_query("SELECT hash FROM documents WHERE org_id = ?", "i", org);
+    while (db_step(s) == DB_ROW) privacy_remove_file(e, db_text(s, 0));
+    db_done(s);
+    if (privacy_kept(e, "organisations", org))
+      ok = db_run("DELETE FROM documents WHERE org_id = ?", "i", org) == DB_DONE &&
+           db_run("UPDATE organisations SET contact_email = '', contact_phone = '', updated_at = ? WHERE id = ?", "ii",
+                  now_unix(), org) == DB_DONE;
+    else
+      ok = db_run("DELETE FROM organisations WHERE id = ?", "i", org) == DB_DONE; /* members and documents cascade */
+  }
+  /* The membership, sessions, roles, tokens and codes go with the users row (core). */
+  return ok && db_run("DELETE FROM outbox WHERE lower(to_addr) = ?", "t", privacy_email(e)) == DB_DONE &&
+                 db_run("DELETE FROM login_failures WHERE email = ?", "t", privacy_email(e)) == DB_DONE
+             ? 0
+             : -1;
+}
+
+/* ------------------------------------------------------------- pages */
+
+void export_get(req *r) {
+  const char *path;
+  if (privacy_export(r, r->me->id, &path) != 0) {
     res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
     return;
   }
-  audit_log(uid, "user.export", audit_user(r->a, uid), r->ip, "");
+  audit_log(r->me->id, "user.export", audit_user(r->a, r->me->id), r->ip, "");
   res_file(r, path, "application/zip", "mes-donnees-guichet.zip");
 }
 
-/* The consequences of deleting, for the confirmation page. */
-static void delete_data(req *r, json_t *d) {
-  int owner = 0;
-  int64_t org = account_org_of(r->me->id, &owner);
-  int64_t others = org ? db_get_int(0, "SELECT count(*) FROM org_members WHERE org_id=? AND user_id<>?", "ii", org,
-                                    r->me->id) : 0;
+/* The page: what goes and what stays, feature by feature. */
+static json_t *delete_data(req *r) {
+  privacy_erasure *e = privacy_plan(r->a, r->me->id);
+  json_t *d = privacy_plan_json(e);
   json_object_set_new(d, "nav_account", json_true());
-  json_object_set_new(d, "has_org", json_boolean(org != 0));
-  json_object_set_new(d, "org_goes", json_boolean(org && others == 0));
-  json_object_set_new(d, "org_stays", json_boolean(org && others > 0));
-  json_object_set_new(d, "ndocs", json_integer(org ? db_get_int(0, "SELECT count(*) FROM documents WHERE org_id=?", "i", org) : 0));
-  json_object_set_new(d, "last_owner", json_boolean(owner && others > 0 &&
-      db_get_int(0, "SELECT count(*) FROM org_members WHERE org_id=? AND role='owner' AND user_id<>?", "ii", org, r->me->id) == 0));
+  if (privacy_refusal(e)) json_object_set_new(d, "refusal", json_string(privacy_refusal(e)));
+  return d;
 }
 
-void delete_page(req *r) {
-  json_t *d = json_object();
-  delete_data(r, d);
-  res_page(r, 200, "account/delete", d);
-}
+void delete_page(req *r) { res_page(r, 200, "account/delete", delete_data(r)); }
 
 void delete_post(req *r) {
   static const char *const fields[] = {"password", NULL};
   form f;
   form_init(&f, r, fields);
-  char *hash = db_get_text(r->a, "SELECT password_hash FROM users WHERE id=?", "i", r->me->id);
+  char *hash = db_get_text(r->a, "SELECT password_hash FROM users WHERE id = ?", "i", r->me->id);
   const char *pw = req_form(r, "password");
-  json_t *d = json_object();
-  delete_data(r, d);
-  if (!hash || !password_verify(hash, pw ? pw : "")) form_error(&f, "password", _("Le mot de passe est incorrect."));
-  else if (json_is_true(json_object_get(d, "last_owner")))
-    form_error(&f, "password", _("Vous êtes le seul responsable de l’entreprise : désignez un autre responsable "
-                                 "avant de supprimer votre compte."));
+  const char *refusal = NULL;
+  int rc = 1;
+  if (!hash || !password_verify(hash, pw ? pw : ""))
+    form_error(&f, "password", _("Le mot de passe est incorrect."));
+  else if ((rc = privacy_erase(r->a, r->me->id, r->ip, &refusal)) == 1)
+    form_error(&f, "password", refusal);
   if (f.nerr) {
+    json_t *d = delete_data(r);
     form_into(&f, d);
     res_page(r, 422, "account/delete", d);
     return;
   }
-  json_decref(d);
-  int64_t uid = r->me->id;
-  int64_t org = account_org_of(uid, NULL);
-  int64_t others = org ? db_get_int(0, "SELECT count(*) FROM org_members WHERE org_id=? AND user_id<>?", "ii", org, uid) : 0;
-  json_t *hashes = json_array();
-  db_begin_write();
-  if (org && others == 0) {
-    db_stmt *s = db_query("SELECT hash FROM documents WHERE org_id=?", "i", org);
-    while (db_step(s) == DB_ROW) json_array_append_new(hashes, json_string(db_text(s, 0)));
-    db_done(s);
-    db_run("DELETE FROM organisations WHERE id=?", "i", org); /* members and documents cascade */
-  }
-  db_run("DELETE FROM users WHERE id=?", "i", uid); /* sessions, roles, tokens, codes cascade */
-  audit_log(uid, "user.delete", audit_user(r->a, uid), r->ip,
-            org && others == 0 ? "avec l’entreprise" : "");
-  if (db_commit() != 0) {
-    json_decref(hashes);
+  if (rc != 0) {
     res_error(r, 500, _("La suppression a échoué : réessayez."));
     return;
   }
-  size_t i;
-  json_t *h;
-  json_array_foreach(hashes, i, h) upload_remove(json_string_value(h));
-  json_decref(hashes);
   r->sess = NULL; /* the session row went with the user */
   r->me = NULL;
   res_cookie(r, "gsid", "", 0);

@@ -73,4 +73,7 @@ const struct feature feature_account = {
     .grants = NULL,
     .init = init,
     .seed = seed,
+    .export_user = account_export_user,
+    .erase_plan = account_erase_plan,
+    .erase_user = account_erase_user,
 };

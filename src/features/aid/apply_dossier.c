@@ -76,6 +76,7 @@ static json_t *history(req *r, const dossier *d) {
                    : arena_printf(r->a, _("Création : %s"), aid_dossier_status_label(to));
     else if (!strcmp(kind, "request_docs")) what = _("Pièces complémentaires demandées");
     else if (!strcmp(kind, "assign")) what = _("Demande confiée à un instructeur");
+    else if (!strcmp(kind, "privacy")) what = _("Compte du contact supprimé"); /* privacy.c */
     else what = kind;
     json_object_set_new(o, "what", json_string(what));
     json_object_set_new(o, "comment", json_string(db_text(s, 4)));

@@ -410,7 +410,8 @@ static int date_parse(const char *z, char out[11]) {
     return 0;
   }
   if (!date_ok(y, m, d)) return 0;
-  snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+  /* date_ok bounds the values: 4, 2 and 2 digits (the cast tells the compiler). */
+  snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
   return 1;
 }
 

@@ -32,6 +32,7 @@
 #include "core/i18n.h"
 #include "core/jobs.h"
 #include "core/log.h"
+#include "core/sheet.h"
 #include "features/account/account.h"
 #include "features/aid/aid.h"
 #include "features/aid/charge.h"
@@ -500,21 +501,14 @@ void charge_import_page(req *r) {
   res_page(r, 200, "aid/charge_import", d);
 }
 
-/* A report cell for a spreadsheet: quoted; a formula-looking value gets a
-** leading apostrophe so that the spreadsheet shows it instead of running
-** it (values come from the uploaded file). */
-static void report_cell(buf *b, const char *z) {
-  if (!z) z = "";
-  char *end = NULL;
-  int number = *z && (strtod(z, &end), end && !*end);
-  buf_putc(b, '"');
-  if (!number && strchr("=+-@\t\r", *z) && *z) buf_putc(b, '\'');
-  for (; *z; z++) {
-    if (*z == '"') buf_putc(b, '"');
-    buf_putc(b, *z);
-  }
-  buf_putc(b, '"');
-}
+/* The report's columns (French spreadsheets: BOM, ';'); the values come
+** from the uploaded file, so core/sheet.h's apostrophe keeps a formula in
+** them from running, and leaves a number such as -3.5 as it is. */
+static const sheet_col report_cols[] = {
+    {"ligne", SHEET_INT, 8, 0, NULL},     {"champ", SHEET_TEXT, 24, 0, NULL}, {"valeur", SHEET_TEXT, 24, 0, NULL},
+    {"règle", SHEET_TEXT, 16, 0, NULL}, {"message", SHEET_TEXT, 60, 0, NULL},
+};
+static const char *const report_keys[] = {"field", "value", "rule", "message"}; /* columns 2 to 5, in the report */
 
 void charge_import_csv(req *r) {
   const char *report = NULL;
@@ -522,31 +516,26 @@ void charge_import_csv(req *r) {
   if (!imp) return;
   int64_t total = 0;
   json_t *issues = report_issues(report, &total);
-  buf b = {0};
-  buf_puts(&b, "\xEF\xBB\xBF" "ligne;champ;valeur;règle;message\r\n");
+  int64_t id = json_integer_value(json_object_get(imp, "id"));
+  json_decref(imp);
+  sheet_writer *w = sheet_open(r, SHEET_CSV_FR, arena_printf(r->a, "rapport-chargement-%lld", (long long)id), 0);
+  sheet_tab(w, NULL, report_cols, (int)ARRAY_SIZE(report_cols));
   size_t i;
   json_t *e;
   json_array_foreach(issues, i, e) {
-    buf_printf(&b, "%lld;", (long long)json_integer_value(json_object_get(e, "line")));
-    report_cell(&b, json_string_value(json_object_get(e, "field")));
-    buf_putc(&b, ';');
-    report_cell(&b, json_string_value(json_object_get(e, "value")));
-    buf_putc(&b, ';');
-    report_cell(&b, json_string_value(json_object_get(e, "rule")));
-    buf_putc(&b, ';');
-    report_cell(&b, json_string_value(json_object_get(e, "message")));
-    buf_puts(&b, "\r\n");
+    sheet_int(w, json_integer_value(json_object_get(e, "line")));
+    for (size_t k = 0; k < ARRAY_SIZE(report_keys); k++)
+      sheet_text(w, json_string_value(json_object_get(e, report_keys[k])));
+    sheet_row_end(w);
   }
-  if (total > (int64_t)json_array_size(issues))
-    buf_printf(&b, ";;;;\"%lld anomalies au total : seules les %zu premières sont détaillées\"\r\n", (long long)total,
-               json_array_size(issues));
+  if (total > (int64_t)json_array_size(issues)) {
+    for (size_t k = 0; k < ARRAY_SIZE(report_keys); k++) sheet_empty(w);
+    sheet_text(w, arena_printf(r->a, "%lld anomalies au total : seules les %zu premières sont détaillées",
+                               (long long)total, json_array_size(issues)));
+    sheet_row_end(w);
+  }
   json_decref(issues);
-  res_text(r, 200, "text/csv; charset=utf-8", b.z ? b.z : "", b.n);
-  buf_free(&b);
-  int64_t id = json_integer_value(json_object_get(imp, "id"));
-  res_header(r, "Content-Disposition",
-             arena_printf(r->a, "attachment; filename=\"rapport-chargement-%lld.csv\"", (long long)id));
-  json_decref(imp);
+  sheet_send(w);
 }
 
 /* ----------------------------------------------------- instructor pages */

@@ -387,7 +387,7 @@ typedef struct dtable {
 } dtable;
 
 static void col(dtable *t, const char *title, sheet_kind kind) {
-  if (t->ncol < DASH_COLS_MAX) t->cols[t->ncol++] = (sheet_col){title, kind};
+  if (t->ncol < DASH_COLS_MAX) t->cols[t->ncol++] = (sheet_col){.title = title, .kind = kind};
 }
 
 static int prog_index(const dprog *progs, int nprog, int64_t id) {
@@ -656,7 +656,7 @@ static const char *cell_text(arena *a, sheet_kind kind, json_t *v) {
   case SHEET_INT: return count_text(a, json_integer_value(v));
   case SHEET_CENTS: return euros(a, json_integer_value(v));
   case SHEET_REAL: return one_decimal(a, json_number_value(v));
-  case SHEET_TEXT: break;
+  default: break; /* text */
   }
   return json_string_value(v);
 }

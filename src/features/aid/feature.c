@@ -23,6 +23,7 @@
 #include "features/aid/charge.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
+#include "features/aid/privacy.h"
 
 #define AID_FORM_BODY (128 * 1024) /* a programme form: specification (64 KB at most) plus the other fields */
 #define AID_DOC_BODY (10 * 1024 * 1024 + 64 * 1024) /* one 10 MB document plus the form around it */
@@ -223,4 +224,7 @@ const struct feature feature_aid = {
     .grants = grants,
     .init = init,
     .seed = seed,
+    .export_user = aid_export_user,
+    .erase_plan = aid_erase_plan,
+    .erase_user = aid_erase_user,
 };

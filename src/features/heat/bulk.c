@@ -73,6 +73,7 @@
 #include "core/jobs.h"
 #include "core/log.h"
 #include "core/mail.h"
+#include "core/sheet.h"
 #include "features/heat/heat_int.h"
 
 #define ROWS_MAX 50000         /* data rows in one file (the issue) */
@@ -647,18 +648,16 @@ typedef struct slice {
 
 /* One line of the result: the input's cells as they came (they are the
 ** user's own), then the answer's. An answer cell that a spreadsheet would
-** run as a formula (= + - @ tab CR first: a network's name is typed by an
-** administrator) gets a leading apostrophe, as core/sheet.c does. */
+** run as a formula (a network's name is typed by an administrator) gets a
+** leading apostrophe, by core/sheet.h's rule (numbers stay numbers). */
 static void put_line(slice *s, const char *const *cells, size_t ncell, const char *const *res) {
   for (size_t i = 0; i < s->cols.ncell; i++) {
     if (i) buf_putc(&s->out, s->sep);
     csvload_field(&s->out, i < ncell ? cells[i] : "", s->sep);
   }
   for (int k = 0; k < NOUT; k++) {
-    const char *z = res[k] ? res[k] : "";
     if (s->cols.ncell || k) buf_putc(&s->out, s->sep);
-    if (*z && strchr("=+-@\t\r", *z) && k != O_DIST && k != O_SCORE) z = arena_printf(s->a, "'%s", z);
-    csvload_field(&s->out, z, s->sep);
+    sheet_csv_field(&s->out, res[k], s->sep);
   }
   buf_puts(&s->out, "\r\n");
 }

@@ -42,6 +42,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "features/heat/heat_int.h"
+#include "features/heat/privacy.h"
 
 #define HEAT_FORM_BODY (64 * 1024)               /* the contact form: a comment of 2,000 characters and a dozen fields */
 #define HEAT_API_BODY (16 * 1024)                /* a status and a comment of 2,000 characters, in JSON */
@@ -94,6 +95,7 @@ static const struct grant grants[] = {
 #define STR_(x) #x
 #define STR(x) STR_(x)
 static const struct config_key config[] = {
+    {HEAT_CONF_RETENTION_MONTHS, "36", 0, 600}, /* closed requests keep the person's data 3 years; 0: forever */
     {"heat_threshold_very_close_m", STR(HEAT_VERY_CLOSE_M), 1, HEAT_THRESHOLD_MAX_M},
     {"heat_threshold_close_m", STR(HEAT_CLOSE_M), 1, HEAT_THRESHOLD_MAX_M},
     {"heat_threshold_far_m", STR(HEAT_FAR_M), 1, 4 * HEAT_THRESHOLD_MAX_M}, /* "loin" may reach 20 km */
@@ -196,4 +198,7 @@ const struct feature feature_heat = {
     .init = init,
     .seed = seed,
     .config = config,
+    .export_user = heat_export_user,
+    .erase_plan = heat_erase_plan,
+    .erase_user = heat_erase_user,
 };

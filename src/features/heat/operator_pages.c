@@ -231,7 +231,9 @@ int heat_request_set_status(req *r, int64_t id, const char *st, const char *comm
                   " VALUES(?, ?, ?, ?, ?, ?)", "iiittt", id, now, r->me->id, old, st, comment) == DB_DONE &&
            audit_log(r->me->id, "heat.request.status", arena_printf(r->a, "heat_request:%lld", (long long)id), r->ip,
                      arena_printf(r->a, "%s → %s", old, st)) >= 0 &&
-           mail_send(email, _("Votre demande de raccordement a avancé"), buf_str(&b)) >= 0 && db_commit() == 0;
+           /* A pseudonymised request (privacy.c) has no address left to tell. */
+           (!*email || mail_send(email, _("Votre demande de raccordement a avancé"), buf_str(&b)) >= 0) &&
+           db_commit() == 0;
   buf_free(&b);
   if (!ok) db_rollback();
   return ok ? 0 : -1;
@@ -263,7 +265,9 @@ void request_status_post(req *r) {
     heat_db_failed(r);
     return;
   }
-  res_flash(r, _("Le statut est enregistré et le demandeur a été prévenu par e-mail."));
+  res_flash(r, db_get_int(0, "SELECT email <> '' FROM heat_requests WHERE id = ?", "i", id)
+                   ? _("Le statut est enregistré et le demandeur a été prévenu par e-mail.")
+                   : _("Le statut est enregistré (demande anonymisée : personne n’est prévenu)."));
   res_redirect(r, arena_printf(r->a, "/operateur/demandes/%lld", (long long)id));
 }
 
@@ -283,6 +287,10 @@ void request_message_post(req *r) {
     form_error(&f, "modele", _("Choisissez un des modèles proposés."));
   if (f.nerr) {
     page_render(r, id, 422, &f);
+    return;
+  }
+  if (db_get_int(0, "SELECT email = '' FROM heat_requests WHERE id = ?", "i", id)) {
+    res_error(r, 409, _("Cette demande est anonymisée : le demandeur ne peut plus recevoir d’e-mail."));
     return;
   }
   int64_t now = now_unix();

@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/mail.h"
 #include "features/heat/heat_int.h"
+#include "features/heat/privacy.h"
 
 #define REMINDER_EVERY (3600)      /* seconds between runs: a reminder is at most an hour late */
 #define REMINDER_LIST_MAX 200      /* requests listed in one e-mail; the rest wait for the next run */
@@ -142,4 +143,5 @@ static int reminders_job(json_t *payload, char **err) {
 void heat_jobs_init(void) {
   job_register("heat.reminders", reminders_job);
   job_every("heat.reminders", REMINDER_EVERY);
+  heat_privacy_init(); /* heat.retention (privacy.c) */
 }

@@ -17,17 +17,14 @@
 ** The exports take the same arguments and hold exactly the rows the table
 ** lists over all its pages, in the same order, within the same scope
 ** (heat_scope). They carry personal data, so each one is audited
-** ("heat.requests.export"). The CSV is RFC 4180 (comma, CRLF, UTF-8); a
-** text cell that a spreadsheet would read as a formula (= + - @) is
-** prefixed with an apostrophe. The XLSX writes text cells as text, never
-** formulas. Both are built in a temporary file removed with the request.
+** ("heat.requests.export"). Both go through core/sheet.h: the CSV is
+** for data tools (RFC 4180: comma, CRLF, UTF-8, ISO dates), the XLSX has
+** typed cells; in both, a text cell that a spreadsheet would read as a
+** formula (= + - @) is prefixed with an apostrophe.
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
 
 #include "core/audit.h"
 #include "core/db.h"
@@ -35,6 +32,7 @@
 #include "core/i18n.h"
 #include "core/listing.h"
 #include "core/log.h"
+#include "core/sheet.h"
 #include "features/heat/heat_int.h"
 
 #define PER_PAGE 50      /* rows of the table */
@@ -281,149 +279,35 @@ void requests_page(req *r) {
 
 /* -------------------------------------------------------------- exports */
 
-/* The exported columns, in the order of HEAT_ROW_COLS' first columns. */
-enum { X_TEXT, X_INT, X_REAL, X_TIME, X_STATUS };
-static const struct {
-  const char *title;  /* header cell */
-  int col;            /* HC_* */
-  int kind;           /* X_* */
-  double width;       /* XLSX column width, characters */
-} xcols[] = {
-    {N_("Référence"), HC_ID, X_INT, 10},          {N_("Reçue le"), HC_CREATED, X_TIME, 17},
-    {N_("Statut"), HC_STATUS, X_STATUS, 26},      {N_("Dernière action"), HC_UPDATED, X_TIME, 17},
-    {N_("Réseau"), HC_SNCU, X_TEXT, 9},           {N_("Nom du réseau"), HC_NETWORK, X_TEXT, 28},
-    {N_("Adresse"), HC_ADDRESS, X_TEXT, 40},      {N_("Commune"), HC_COMMUNE, X_TEXT, 18},
-    {N_("Profil"), HC_PROFILE, X_TEXT, 14},       {N_("Type de structure"), HC_STRUCT_TYPE, X_TEXT, 16},
-    {N_("Structure"), HC_STRUCT_NAME, X_TEXT, 24}, {N_("Énergie"), HC_ENERGY, X_TEXT, 11},
-    {N_("Chauffage"), HC_MODE, X_TEXT, 11},       {N_("Logements"), HC_DWELLINGS, X_INT, 10},
-    {N_("Surface (m²)"), HC_SURFACE, X_INT, 11},  {N_("Nom"), HC_LAST_NAME, X_TEXT, 18},
-    {N_("Prénom"), HC_FIRST_NAME, X_TEXT, 16},    {N_("E-mail"), HC_EMAIL, X_TEXT, 28},
-    {N_("Téléphone"), HC_PHONE, X_TEXT, 15},      {N_("Commentaire"), HC_COMMENT, X_TEXT, 40},
-    {N_("Éligibilité"), HC_ELIGIBILITY, X_TEXT, 20}, {N_("Distance (m)"), HC_DISTANCE, X_REAL, 12},
-    {N_("Transmise à"), HC_ROUTED_TO, X_TEXT, 28},
+/* The exported columns: title, type, XLSX width, HC_* column, label. */
+static const sheet_col xcols[] = {
+    {N_("Référence"), SHEET_INT, 10, HC_ID, NULL},
+    {N_("Reçue le"), SHEET_TIME, 17, HC_CREATED, NULL},
+    {N_("Statut"), SHEET_TEXT, 26, HC_STATUS, heat_status_label},
+    {N_("Dernière action"), SHEET_TIME, 17, HC_UPDATED, NULL},
+    {N_("Réseau"), SHEET_TEXT, 9, HC_SNCU, NULL},
+    {N_("Nom du réseau"), SHEET_TEXT, 28, HC_NETWORK, NULL},
+    {N_("Adresse"), SHEET_TEXT, 40, HC_ADDRESS, NULL},
+    {N_("Commune"), SHEET_TEXT, 18, HC_COMMUNE, NULL},
+    {N_("Profil"), SHEET_TEXT, 14, HC_PROFILE, NULL},
+    {N_("Type de structure"), SHEET_TEXT, 16, HC_STRUCT_TYPE, NULL},
+    {N_("Structure"), SHEET_TEXT, 24, HC_STRUCT_NAME, NULL},
+    {N_("Énergie"), SHEET_TEXT, 11, HC_ENERGY, NULL},
+    {N_("Chauffage"), SHEET_TEXT, 11, HC_MODE, NULL},
+    {N_("Logements"), SHEET_INT, 10, HC_DWELLINGS, NULL},
+    {N_("Surface (m²)"), SHEET_INT, 11, HC_SURFACE, NULL},
+    {N_("Nom"), SHEET_TEXT, 18, HC_LAST_NAME, NULL},
+    {N_("Prénom"), SHEET_TEXT, 16, HC_FIRST_NAME, NULL},
+    {N_("E-mail"), SHEET_TEXT, 28, HC_EMAIL, NULL},
+    {N_("Téléphone"), SHEET_TEXT, 15, HC_PHONE, NULL},
+    {N_("Commentaire"), SHEET_TEXT, 40, HC_COMMENT, NULL},
+    {N_("Éligibilité"), SHEET_TEXT, 20, HC_ELIGIBILITY, NULL},
+    {N_("Distance (m)"), SHEET_INT, 12, HC_DISTANCE, NULL}, /* a real, rounded to the metre */
+    {N_("Transmise à"), SHEET_TEXT, 28, HC_ROUTED_TO, NULL},
 };
 
-/* "2026-03-12 14:05", local time, into out[20]. */
-static void local_time(int64_t t, char out[20]) {
-  time_t tt = (time_t)t;
-  struct tm tm;
-  if (!localtime_r(&tt, &tm) || !strftime(out, 20, "%Y-%m-%d %H:%M", &tm)) out[0] = 0;
-}
-
-/* Appends one CSV field (RFC 4180); text a spreadsheet would take for a
-** formula gets a leading apostrophe. */
-static void csv_field(buf *b, const char *z, int text) {
-  buf_putc(b, '"');
-  if (text && (*z == '=' || *z == '+' || *z == '-' || *z == '@' || *z == '\t' || *z == '\r')) buf_putc(b, '\'');
-  for (; *z; z++) {
-    if (*z == '"') buf_putc(b, '"');
-    buf_putc(b, *z);
-  }
-  buf_putc(b, '"');
-}
-
-/* The text of a cell, for the CSV. */
-static const char *cell_text(arena *a, db_stmt *s, int i) {
-  int col = xcols[i].col;
-  if (db_is_null(s, col)) return "";
-  char t[20];
-  switch (xcols[i].kind) {
-  case X_INT: return arena_printf(a, "%lld", (long long)db_int(s, col));
-  case X_REAL: return arena_printf(a, "%.0f", db_double(s, col));
-  case X_TIME: local_time(db_int(s, col), t); return arena_strdup(a, t);
-  case X_STATUS: {
-    const char *lab = heat_status_label(db_text(s, col));
-    return lab ? lab : db_text(s, col);
-  }
-  default: return db_text(s, col);
-  }
-}
-
-/* Writes the rows of s as CSV to fd. 0, or -1 (write or database error). */
-static int write_csv(arena *a, db_stmt *s, int fd, int64_t *nrow) {
-  buf b = {0};
-  for (size_t i = 0; i < ARRAY_SIZE(xcols); i++) {
-    if (i) buf_putc(&b, ',');
-    csv_field(&b, _(xcols[i].title), 0);
-  }
-  buf_puts(&b, "\r\n");
-  int rc, ok = 1;
-  while (ok && (rc = db_step(s)) == DB_ROW) {
-    for (size_t i = 0; i < ARRAY_SIZE(xcols); i++) {
-      if (i) buf_putc(&b, ',');
-      csv_field(&b, cell_text(a, s, (int)i), xcols[i].kind == X_TEXT);
-    }
-    buf_puts(&b, "\r\n");
-    (*nrow)++;
-    if (b.n > 65536) {
-      ok = write(fd, b.z, b.n) == (ssize_t)b.n;
-      buf_reset(&b);
-    }
-  }
-  if (ok && rc != DB_DONE) ok = 0;
-  if (ok && b.n) ok = write(fd, b.z, b.n) == (ssize_t)b.n;
-  buf_free(&b);
-  return ok ? 0 : -1;
-}
-
-/* Writes the rows of s as an XLSX workbook at path. 0, or -1. */
-static int write_xlsx(const char *path, db_stmt *s, int64_t *nrow) {
-  char tmpdir[600];
-  snprintf(tmpdir, sizeof tmpdir, "%s", path);
-  char *slash = strrchr(tmpdir, '/');
-  if (slash) *slash = 0;
-  lxw_workbook_options opt = {.constant_memory = LXW_TRUE, .tmpdir = tmpdir, .use_zip64 = LXW_FALSE};
-  lxw_workbook *wb = workbook_new_opt(path, &opt);
-  if (!wb) return -1;
-  lxw_worksheet *ws = workbook_add_worksheet(wb, _("Demandes"));
-  lxw_format *bold = workbook_add_format(wb);
-  format_set_bold(bold);
-  lxw_format *when = workbook_add_format(wb);
-  format_set_num_format(when, "dd/mm/yyyy hh:mm");
-  int ok = ws != NULL;
-  for (size_t i = 0; ok && i < ARRAY_SIZE(xcols); i++) {
-    worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, xcols[i].width, xcols[i].kind == X_TIME ? when : NULL);
-    ok = worksheet_write_string(ws, 0, (lxw_col_t)i, _(xcols[i].title), bold) == LXW_NO_ERROR;
-  }
-  if (ok) worksheet_freeze_panes(ws, 1, 0);
-  int rc;
-  lxw_row_t row = 1;
-  while (ok && (rc = db_step(s)) == DB_ROW) {
-    for (size_t i = 0; ok && i < ARRAY_SIZE(xcols); i++) {
-      int col = xcols[i].col;
-      lxw_col_t c = (lxw_col_t)i;
-      if (db_is_null(s, col)) continue;
-      lxw_error e = LXW_NO_ERROR;
-      if (xcols[i].kind == X_INT || xcols[i].kind == X_REAL) {
-        double v = xcols[i].kind == X_INT ? (double)db_int(s, col) : (double)(int64_t)(db_double(s, col) + 0.5);
-        e = worksheet_write_number(ws, row, c, v, NULL);
-      } else if (xcols[i].kind == X_TIME) {
-        time_t tt = (time_t)db_int(s, col);
-        struct tm tm;
-        if (localtime_r(&tt, &tm)) {
-          lxw_datetime dt = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
-          e = worksheet_write_datetime(ws, row, c, &dt, when);
-        }
-      } else if (xcols[i].kind == X_STATUS) {
-        const char *lab = heat_status_label(db_text(s, col));
-        e = worksheet_write_string(ws, row, c, lab ? lab : db_text(s, col), NULL);
-      } else if (*db_text(s, col)) {
-        e = worksheet_write_string(ws, row, c, db_text(s, col), NULL);
-      }
-      ok = e == LXW_NO_ERROR;
-    }
-    row++;
-    (*nrow)++;
-  }
-  if (ok && rc != DB_DONE) ok = 0;
-  if (ok && row > 1) worksheet_autofilter(ws, 0, 0, row - 1, (lxw_col_t)(ARRAY_SIZE(xcols) - 1));
-  lxw_error e = workbook_close(wb); /* frees wb, whatever happened */
-  if (e != LXW_NO_ERROR) log_error("heat", "xlsx export: %s", lxw_strerror(e));
-  return ok && e == LXW_NO_ERROR ? 0 : -1;
-}
-
-/* Both exports: filters as for the page; xlsx 0 for CSV, 1 for XLSX. */
-static void export(req *r, int xlsx) {
+/* Both exports: filters as for the page; format SHEET_CSV or SHEET_XLSX. */
+static void export(req *r, sheet_format format) {
   form f;
   form_init(&f, r, NULL);
   filters hf;
@@ -434,37 +318,22 @@ static void export(req *r, int xlsx) {
                             : _("Les filtres ne sont pas valides."));
     return;
   }
-  const char *path;
-  int fd = req_tmpfile(r, "heat-export", &path);
-  if (fd < 0) {
-    res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
-    return;
-  }
+  sheet_writer *w = sheet_open(r, format, sheet_name_today(r, "demandes-raccordement"), 0);
+  sheet_tab(w, _("Demandes"), sheet_cols_tr(r, xcols, (int)ARRAY_SIZE(xcols)), (int)ARRAY_SIZE(xcols));
   db_stmt *s = listing_query_prep(&hf.w, "SELECT " HEAT_ROW_COLS HEAT_ROW_FROM, order_by(r->a, &hf));
   int64_t n = 0;
   int rc;
-  if (xlsx) {
-    close(fd);
-    rc = write_xlsx(path, s, &n);
-  } else {
-    rc = write_csv(r->a, s, fd, &n);
-    close(fd);
-  }
+  for (; (rc = db_step(s)) == DB_ROW; n++) sheet_db_row(w, s);
   db_done(s);
-  const char *fmt = xlsx ? "xlsx" : "csv";
-  if (rc != 0 || audit_log(r->me->id, "heat.requests.export", "heat_requests", r->ip,
-                           arena_printf(r->a, "%s, %lld demande(s)", fmt, (long long)n)) < 0) {
+  if (rc != DB_DONE) sheet_fail(w);
+  if (sheet_close(w) != 0 ||
+      audit_log(r->me->id, "heat.requests.export", "heat_requests", r->ip,
+                arena_printf(r->a, "%s, %lld demande(s)", format == SHEET_XLSX ? "xlsx" : "csv", (long long)n)) < 0) {
     res_error(r, 500, _("L’export n’a pas pu être préparé : réessayez."));
     return;
   }
-  char day[11];
-  time_t now = time(NULL);
-  struct tm tm;
-  if (!localtime_r(&now, &tm) || !strftime(day, sizeof day, "%Y-%m-%d", &tm)) day[0] = 0;
-  res_file(r, path,
-           xlsx ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv; charset=utf-8",
-           arena_printf(r->a, "demandes-raccordement-%s.%s", day, fmt));
+  sheet_send(w);
 }
 
-void requests_csv(req *r) { export(r, 0); }
-void requests_xlsx(req *r) { export(r, 1); }
+void requests_csv(req *r) { export(r, SHEET_CSV); }
+void requests_xlsx(req *r) { export(r, SHEET_XLSX); }

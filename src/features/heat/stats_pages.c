@@ -32,6 +32,7 @@
 #include "core/db.h"
 #include "core/i18n.h"
 #include "core/log.h"
+#include "core/sheet.h"
 #include "core/svgchart.h"
 #include "features/heat/heat_int.h"
 
@@ -444,30 +445,6 @@ void stats_page(req *r) {
   res_page(r, 200, "heat/stats", d);
 }
 
-/* One CSV cell: quoted when it holds a separator, a quote or a line break. */
-static void csv_cell(buf *b, const char *z) {
-  if (!z[strcspn(z, ",\"\r\n")]) {
-    buf_puts(b, z);
-    return;
-  }
-  buf_putc(b, '"');
-  for (const char *p = z; *p; p++) {
-    if (*p == '"') buf_putc(b, '"');
-    buf_putc(b, *p);
-  }
-  buf_putc(b, '"');
-}
-
-static void csv_line(buf *b, json_t *cells) {
-  size_t i;
-  json_t *c;
-  json_array_foreach(cells, i, c) {
-    if (i) buf_putc(b, ',');
-    csv_cell(b, json_string_value(c));
-  }
-  buf_puts(b, "\r\n");
-}
-
 void stats_csv(req *r) {
   const char *want = req_query(r, "table");
   figures f;
@@ -496,13 +473,19 @@ void stats_csv(req *r) {
     return;
   }
   buf_free(&names);
-  buf b = {0};
-  csv_line(&b, json_object_get(found, "keys"));
+  json_t *keys = json_object_get(found, "keys");
+  int ncol = (int)json_array_size(keys);
+  sheet_col *cols = arena_alloc(r->a, sizeof *cols * (size_t)ncol);
+  for (int c = 0; c < ncol; c++) cols[c] = (sheet_col){.title = json_string_value(json_array_get(keys, (size_t)c))};
+  sheet_writer *w =
+      sheet_open(r, SHEET_CSV, arena_printf(r->a, "stats-%s", json_string_value(json_object_get(found, "id"))), 0);
+  sheet_tab(w, NULL, cols, ncol);
   json_t *row;
-  json_array_foreach(json_object_get(found, "rows"), i, row) csv_line(&b, json_object_get(row, "csv"));
-  res_header(r, "Content-Disposition",
-             arena_printf(r->a, "attachment; filename=\"stats-%s.csv\"", json_string_value(json_object_get(found, "id"))));
-  res_text(r, 200, "text/csv; charset=utf-8", buf_str(&b), b.n);
-  buf_free(&b);
+  json_array_foreach(json_object_get(found, "rows"), i, row) {
+    json_t *cells = json_object_get(row, "csv");
+    for (int c = 0; c < ncol; c++) sheet_text(w, json_string_value(json_array_get(cells, (size_t)c)));
+    sheet_row_end(w);
+  }
+  sheet_send(w);
   json_decref(tables);
 }
