@@ -43,10 +43,10 @@ typedef struct demo_dossier {
   const char *ends;            /* final status */
   int created, submitted, taken, decided; /* days ago: creation, filing, taken in hand, decision or request */
   int step;                    /* last step saved (1..4) */
-  const char *address, *postcode, *city, *dept;
-  int64_t points, cost_cents;
+  const char *address, *postcode, *city, *dept; /* step 1: the site */
+  int64_t points, cost_cents;  /* step 1: charging points, eligible cost */
   int bonus;                   /* 1: asks for the programme's bonus */
-  const char *ben_kind, *ben_name, *ben_email, *ben_address;
+  const char *ben_kind, *ben_name, *ben_email, *ben_address; /* step 2: the beneficiary ("" in a step-1 draft) */
   const char *piece, *message; /* complements: the document asked for, the instructor's message */
   const char *station;         /* validated: the IRVE code of its station ("FRBATPGABUT1"), its points get 1..n */
 } demo_dossier;
@@ -76,21 +76,23 @@ static const demo_dossier demo[] = {
 };
 
 /* Gives every date of dossier id written since t0 (this seed's start) the
-** time at: the step just done happened then. */
+** time at: the step just done happened then. One transaction. */
 static int backdate(int64_t id, int64_t t0, int64_t at) {
-  return db_run("UPDATE aid_dossier_events SET at=? WHERE dossier_id=? AND at>=?", "iii", at, id, t0) == DB_DONE &&
-                 db_run("UPDATE aid_doc_requests SET requested_at=? WHERE dossier_id=? AND requested_at>=?", "iii", at,
-                        id, t0) == DB_DONE &&
-                 db_run("UPDATE aid_messages SET created_at=? WHERE dossier_id=? AND created_at>=?", "iii", at, id,
-                        t0) == DB_DONE &&
-                 db_run("UPDATE aid_dossiers SET updated_at=?,"
-                        " created_at=CASE WHEN created_at>=? THEN ? ELSE created_at END,"
-                        " submitted_at=CASE WHEN submitted_at>=? THEN ? ELSE submitted_at END,"
-                        " decided_at=CASE WHEN decided_at>=? THEN ? ELSE decided_at END,"
-                        " complements_at=CASE WHEN complements_at>=? THEN ? ELSE complements_at END WHERE id=?",
-                        "iiiiiiiiii", at, t0, at, t0, at, t0, at, t0, at, id) == DB_DONE
-             ? 0
-             : -1;
+  if (db_begin_write() != 0) return -1;
+  int ok = db_run("UPDATE aid_dossier_events SET at=? WHERE dossier_id=? AND at>=?", "iii", at, id, t0) == DB_DONE &&
+           db_run("UPDATE aid_doc_requests SET requested_at=? WHERE dossier_id=? AND requested_at>=?", "iii", at, id,
+                  t0) == DB_DONE &&
+           db_run("UPDATE aid_messages SET created_at=? WHERE dossier_id=? AND created_at>=?", "iii", at, id, t0) ==
+               DB_DONE &&
+           db_run("UPDATE aid_dossiers SET updated_at=?,"
+                  " created_at=CASE WHEN created_at>=? THEN ? ELSE created_at END,"
+                  " submitted_at=CASE WHEN submitted_at>=? THEN ? ELSE submitted_at END,"
+                  " decided_at=CASE WHEN decided_at>=? THEN ? ELSE decided_at END,"
+                  " complements_at=CASE WHEN complements_at>=? THEN ? ELSE complements_at END WHERE id=?",
+                  "iiiiiiiiii", at, t0, at, t0, at, t0, at, t0, at, id) == DB_DONE;
+  if (ok && db_commit() == 0) return 0;
+  db_rollback();
+  return -1;
 }
 
 /* What steps 1 to 3 save, as far as step d->step. */
