@@ -412,6 +412,44 @@ def test_summaries_for_the_applicant_and_the_instructors(srv):
     assert r.status == 200 and 'id="dossier-%d"' % did in r.text
 
 
+def test_links_to_the_charging_data(srv):
+    """The instructor's dossier page links to its charging data when the
+    dossier has points or takes them (validated and after); the programme
+    pages of the back office link to the programme's."""
+    ins = staff(srv, "instructor")
+
+    def dossier_page(did):
+        r = ins.get("/instruction/dossiers/%d" % did)
+        assert r.status == 200, r
+        return r
+
+    waiting, _ = dossier(srv, "liens", status="deposee")
+    assert 'id="lien-donnees"' not in dossier_page(waiting).text
+    validated, _ = dossier(srv, "liens")
+    r = dossier_page(validated)
+    assert re.search(r'<a href="/instruction/dossiers/%d/donnees" id="lien-donnees">' % validated, r.text), r.text
+    assert "Données de charge (0 point(s) déclaré(s))" in text_of(r)
+    assert ins.get("/instruction/dossiers/%d/donnees" % validated).status == 200
+    # Cancelled after declaring its points: they stay, and so does the link.
+    cancelled, _ = dossier(srv, "liens")
+    import_id(upload(client(srv, "liens"), "/aides/dossiers/%d/donnees" % cancelled, pdc_rows(2, prefix="LK")))
+    srv.sql("UPDATE aid_dossiers SET status='annulee' WHERE id=?", cancelled)
+    r = dossier_page(cancelled)
+    assert 'href="/instruction/dossiers/%d/donnees" id="lien-donnees"' % cancelled in r.text
+    assert "(2 point(s) déclaré(s))" in text_of(r)
+    # The programme, from the dossier page, the filtered work list and the admin pages.
+    prog = programme(srv)
+    href = 'href="/instruction/programmes/%d/donnees"' % prog
+    assert href in r.text
+    assert href in ins.get("/instruction?programme=%d" % prog).text
+    assert "lien-donnees-programme" not in ins.get("/instruction").text
+    admin = staff(srv, "territory_admin")
+    assert href in admin.get("/admin/programmes").text
+    assert href in admin.get("/admin/programmes/%d" % prog).text
+    r = admin.get("/instruction/programmes/%d/donnees" % prog)
+    assert r.status == 200 and 'id="dossier-%d"' % cancelled in r.text
+
+
 # -------------------------------------------------------------- permissions
 
 def test_every_id_route_is_the_organisations_own(srv):

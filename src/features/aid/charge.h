@@ -24,6 +24,10 @@
 ** Summaries (charge_stats.c) read only the per-day tables: one row per
 ** point and day, one per dossier and day.
 **
+** Every batch a load commits also adds one to aid_charge_marker.n
+** (migrations/008_charge_marker.sql), in the same transaction: the
+** dashboard's cache reads that one row to know its figures are stale.
+**
 ** Tables: migrations/006_charge.sql. Schemas, embedded: the folder schemas/.
 */
 #ifndef GUICHET_AID_CHARGE_H
