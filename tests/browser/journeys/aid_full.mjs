@@ -7,9 +7,10 @@
 // then leads the installer to a request, filed through its steps. The
 // instructor finds it in the work list and asks for a document; the
 // installer sees the request on the dossier's page, adds the document and
-// sends it back; the instructor validates. The dossier page now links to
-// its charging data, and the dashboard's committed amount of the programme
-// (and of the period) has moved by exactly the dossier's amount.
+// sends it back; the instructor validates. Both dossier pages (the
+// installer's and the instructor's) now link to its charging data, and the
+// dashboard's committed amount of the programme (and of the period) has
+// moved by exactly the dossier's amount.
 //
 // Only the company account is set up outside the pages (the account
 // journey covers Mon compte); the database is otherwise only read, to
@@ -249,6 +250,14 @@ export default async function aidFull({ base, browser }) {
     await shot(p, 'parcours-donnees');
     const mail = await lastMailBody(INSTALLER);
     assert(/est maintenant : Validée/.test(mail), 'no validation e-mail: ' + mail.slice(0, 200));
+  });
+
+  await step('the instructor’s dossier page leads to the same charging data', async () => {
+    const p = instructor.page;
+    await p.locator(`#dossier-${did}`).getByRole('link', { name: number }).click();
+    await p.locator('#lien-donnees').click();
+    await p.waitForURL(new RegExp(`/instruction/dossiers/${did}/donnees$`));
+    await p.getByRole('heading', { name: /Données de charge/, level: 1 }).waitFor();
   });
 
   await step('the dashboard’s committed amount moved by exactly the dossier’s amount', async () => {
