@@ -53,6 +53,9 @@
 
 /* 1 if a dossier in this status takes charging data (see above). */
 int charge_dossier_open(const char *status);
+/* The same statuses as an SQL list, for "status IN " CHARGE_OPEN_SQL
+** (tests/unit/test_aid_charge.c checks that the two agree). */
+#define CHARGE_OPEN_SQL "('validee', 'justificatifs', 'versement', 'versee')"
 
 /* Days are numbered from 1970-01-01 (day 0) in the server's time zone,
 ** the territory's. The day that contains unix time t. */
