@@ -494,7 +494,7 @@ static int save_progress(loader *L, int64_t stored, const csvload_result *res) {
 /* Writes the batch's sessions and their day sums (see the top). */
 static int session_commit(void *ctx, const csvload_result *res) {
   loader *L = ctx;
-  qsort(L->aRow, L->nRow, sizeof(srow), srow_cmp);
+  if (L->nRow > 1) qsort(L->aRow, L->nRow, sizeof(srow), srow_cmp);
   int rc = 0;
   charge_slice sl[CHARGE_SESSION_MAX_S / 86400 + 2];
   /* Prepared once for the batch (db_done resets it): looking a statement

@@ -128,7 +128,7 @@ static void fold_into(dayfold *f, series *sr) {
   size_t k = 0;
   for (size_t i = 0; i < f->cap; i++)
     if (f->a[i].day != INT64_MIN) f->a[k++] = f->a[i];
-  qsort(f->a, k, sizeof(dayrow), dayrow_cmp);
+  if (k > 1) qsort(f->a, k, sizeof(dayrow), dayrow_cmp);
   sr->a = f->a;
   sr->n = k;
 }
@@ -543,7 +543,7 @@ int charge_synthesis_json(int64_t programme_id, json_t *out) {
   }
   json_decref(progs);
   if (!rc) {
-    qsort(all.a, all.n, sizeof(dayrow), dayrow_cmp);
+    if (all.n > 1) qsort(all.a, all.n, sizeof(dayrow), dayrow_cmp);
     size_t k = 0; /* fold the days the programmes share */
     for (size_t j = 0; j < all.n; j++) {
       if (k && all.a[k - 1].day == all.a[j].day) {
