@@ -95,14 +95,15 @@ export default async function heat({ base, browser }) {
   });
 
   await step('the operator\'s map: the request coloured by its status, with and without JavaScript', async () => {
-    // Two more requests of 1701C nearby, and one of another network that must not show.
+    // Two more requests of 1701C, and one of no network that must not show (all in La Rochelle,
+    // where map.mjs counts them).
     sql("INSERT INTO heat_requests(created_at, updated_at, address, commune, lon, lat, profile, energy, heating_mode," +
         " last_name, first_name, email, eligibility, network_id, routed_to, status) VALUES" +
-        " (1, 1, '2 Rue des Essais', 'La Rochelle', -1.1360, 46.1470, 'maison', 'gaz', 'individuel', 'A', 'B'," +
+        " (1, 1, '2 Rue des Essais', 'La Rochelle', -1.1400, 46.1580, 'maison', 'gaz', 'individuel', 'A', 'B'," +
         "  'a@exemple.fr', 'proche', (SELECT id FROM heat_networks WHERE sncu_id='1701C'), 'x', 'etude')," +
-        " (2, 2, '3 Rue des Essais', 'La Rochelle', -1.1290, 46.1430, 'maison', 'gaz', 'individuel', 'A', 'B'," +
+        " (2, 2, '3 Rue des Essais', 'La Rochelle', -1.1380, 46.1560, 'maison', 'gaz', 'individuel', 'A', 'B'," +
         "  'b@exemple.fr', 'proche', (SELECT id FROM heat_networks WHERE sncu_id='1701C'), 'x', 'realise')," +
-        " (3, 3, 'Ailleurs', 'La Rochelle', -1.1300, 46.1450, 'maison', 'gaz', 'individuel', 'A', 'B'," +
+        " (3, 3, 'Ailleurs', 'La Rochelle', -1.1390, 46.1570, 'maison', 'gaz', 'individuel', 'A', 'B'," +
         "  'c@exemple.fr', 'proche', NULL, 'x', 'a_traiter');");
     await page.goto(base + '/operateur/demandes?statut=&tri=date&ordre=desc');
     await submit(page, page.locator('#vue-carte'));
