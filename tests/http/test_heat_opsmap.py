@@ -10,36 +10,25 @@ import re
 import time
 import urllib.parse
 
+from harness import People
 from test_heat import GEO, read, edit_network
+from test_heat_ops import net_id
 
 SERVER_CONFIG = {"login_max_per_ip": 1000}
 
-PEOPLE = {
+people = People({
     "operator": ("carte-a@exemple.fr", "operator"),        # 1701C, by account
     "operator_b": ("carte-b@exemple.fr", "operator"),      # 1704C, by account
     "operator_org": ("carte-org@exemple.fr", "operator"),  # 1703C, by organisation
     "idle": ("carte-sans@exemple.fr", "operator"),         # an operator without a network
-    "territory_admin": ("carte-territoire@exemple.fr", "territory_admin"),
-    "applicant": ("carte-demandeur@exemple.fr", "applicant"),
-}
-_ids, _clients = {}, {}
+    "territory_admin": "carte-territoire@exemple.fr",
+    "applicant": "carte-demandeur@exemple.fr",
+})
 R = {}  # request ids by name
 
 
 def as_(srv, who):
-    if not _ids:
-        for k, (email, role) in PEOPLE.items():
-            _ids[k] = srv.add_user(email, role)
-    c = _clients.get(who)
-    if c is None:
-        c = srv.client()
-        c.login(PEOPLE[who][0])
-        _clients[who] = c
-    return c
-
-
-def net_id(srv, sncu):
-    return srv.sql1("SELECT id FROM heat_networks WHERE sncu_id=?", sncu)
+    return people.client(srv, who)
 
 
 def add(srv, name, sncu, status, lon, lat, commune="La Rochelle", days_ago=0, last_name="Durand"):
@@ -105,15 +94,15 @@ def test_setup_territory(srv):
     assert r.status == 200 and "3 importés sur 3" in r.text, r
     res = srv.cli("import", "geojson", "communes", GEO + "/communes_la_rochelle.geojson", "--id", "code")
     assert res.returncode == 0, res.stdout + res.stderr
-    assert edit_network(c, srv, "1701C", compte_exploitant=PEOPLE["operator"][0]).status == 303
-    assert edit_network(c, srv, "1704C", compte_exploitant=PEOPLE["operator_b"][0]).status == 303
+    assert edit_network(c, srv, "1701C", compte_exploitant=people.emails["operator"]).status == 303
+    assert edit_network(c, srv, "1704C", compte_exploitant=people.emails["operator_b"]).status == 303
     now = int(time.time())
     srv.sql("INSERT INTO organisations(siret, kind, name, address, postcode, city, contact_email, contact_phone,"
             " created_at, updated_at) VALUES('73282932000074', 'company', 'Dalkia La Rochelle', '1 quai', '17000',"
             " 'La Rochelle', 'contact@dalkia.exemple.fr', '0546000000', ?, ?)", now, now)
     org = srv.sql1("SELECT id FROM organisations WHERE siret='73282932000074'")
     srv.sql("INSERT INTO org_members(org_id, user_id, role, added_at) VALUES(?, ?, 'member', ?)",
-            org, _ids["operator_org"], now)
+            org, people.id(srv, "operator_org"), now)
     assert edit_network(c, srv, "1703C", siret_exploitant="73282932000074").status == 303
     # Operator A (1701C): four requests in three statuses, two communes, one old.
     add(srv, "a-neuve", "1701C", "a_traiter", -1.1320, 46.1450, last_name="Zéphyr")
@@ -251,7 +240,7 @@ def test_map_json_same_points_same_scope(srv):
     assert json_points(b.get("/operateur/demandes/carte.json?reseau=%d" % net_id(srv, "1701C"))) == {}
     assert "a-neuve" not in b.get("/operateur/demandes/carte.json").text
     # With an API token, the same scope.
-    tok = srv.token(PEOPLE["operator_b"][0])
+    tok = srv.token(people.emails["operator_b"])
     assert sorted(json_points(srv.api("GET", "/operateur/demandes/carte.json", tok))) == [R["b-seule"]]
 
 
@@ -266,7 +255,7 @@ def test_visitors_and_applicants_are_refused(srv):
     assert r.status == 403 and "rue de la Carte" not in r.text
     r = ap.get("/operateur/demandes/carte.json")
     assert r.status == 403 and "rue de la Carte" not in r.text
-    assert srv.api("GET", "/operateur/demandes/carte.json", srv.token(PEOPLE["applicant"][0])).status == 403
+    assert srv.api("GET", "/operateur/demandes/carte.json", srv.token(people.emails["applicant"])).status == 403
     # The request pages the map links to keep their own scope.
     assert as_(srv, "operator_b").get("/operateur/demandes/%d" % R["a-neuve"]).status == 404
 
