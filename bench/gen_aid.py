@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """gen_aid.py — build a guichet database at Advenir's size for the aid
 benchmarks (bench/aid_bench.sh): 18,000 users in their organisations,
-14,000 label requests, 70,000 aid requests ("dossiers") with their history
-over three years, across the four demo programmes.
+14,000 label requests, 1,500 equipment declarations, 70,000 aid requests
+("dossiers") with their history over three years, across the four demo
+programmes, the charging points of the validated ones (about 250,000) and
+5,200,000 charging sessions with their per-day sums. About 40 s and 530 MB
+at full scale.
 
   python3 bench/gen_aid.py DATA_DIR [--bin build/guichet] [--scale 1.0]
                            [--seed 3] [--now UNIX_TIME] [--password P]
@@ -27,9 +30,19 @@ has not happened, which gives the status mix of a running programme
 and replaced by a new dossier, the two linked. Creation dates grow over the
 three years, as a programme's take-up does.
 
-Tables made by other branches (labels: aid_labels; charging data) are
-filled by one function each, gen_labels() and gen_charge(), which look the
-table up first and say so when it is not there yet.
+Charging data (gen_charge): a validated dossier's points are installed a
+few weeks after the decision (log-normal, median 45 days) and declared
+then, as many as the dossier funds; sessions are spread over the points in
+proportion to their days in service and their use, each one a real
+QualiCharge session of ../shared/data/irve/qualicharge/ (its start time,
+duration and energy together) put on a day of the same weekday. They are
+written in the loader's tables with the loader's rules (see gen_charge), so
+the summaries read what a real load would have left; the day sums use
+local days in the TZ this script runs in, which must be the server's.
+
+Tables of the labels and charging-data features are filled by one function
+each (gen_labels, gen_equipment, gen_charge), which look the table up
+first and say so when it is not there.
 
 Standard library only.
 """
@@ -41,8 +54,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date as datetime_date
 
 DAY = 86400
+EPOCH_ORDINAL = datetime_date(1970, 1, 1).toordinal()
 PASSWORD = "Correct-Horse-42!"
 BENCH_ACCOUNTS = [  # (email, roles): created by `guichet user add`, known password
     ("bench-admin@guichet.localhost", ["territory_admin"]),
@@ -237,6 +252,26 @@ def org_weights(org_ids):
     return [1.0 / (k + 1) ** 0.9 for k in range(len(org_ids))]
 
 
+def decide(rng, status, created, now, instructors, median_days):
+    """The review of a request filed at `created` (label, equipment) that
+    ends in `status`: (status, decided_at, judge). Decided after a
+    log-normal delay; one that would be decided after now still waits
+    ("deposee"); any other status is not decided."""
+    if status not in ("validee", "refusee"):
+        return status, None, None
+    decided = created + lognormal_days(rng, median_days, 0.7)
+    if decided > now:
+        return "deposee", None, None
+    return status, decided, rng.choice(instructors)
+
+
+def history(events, item, created, who, status, decided, judge, reason):
+    """The history rows of a reviewed request: filed, then decided."""
+    events.append((item, created, who, "deposee", ""))
+    if decided:
+        events.append((item, decided, judge, status, reason))
+
+
 def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
     """14,000 label requests (table aid_labels of the labels branch). Returns
     {org_id: [validated label ids]}, or {} when the table is not there."""
@@ -263,20 +298,15 @@ def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
     for i, org in enumerate(orgs):
         created = now - 3 * 365 * DAY - 45 * DAY + rng.randrange(3 * 365 * DAY)
         status = "validee" if i < len(first) else rng.choices(["validee", "refusee", "deposee"], [80, 12, 8])[0]
-        decided = created + lognormal_days(rng, 6, 0.7) if status != "deposee" else None
-        if decided and decided > now:
-            status, decided = "deposee", None
+        status, decided, judge = decide(rng, status, created, now, instructors, 6)
         pc, _ = rng.choice(CITIES)
         lid += 1
         who = by_org.get(org, [None])[0]
         reason = rng.choice(REFUSALS) if status == "refusee" else ""
-        judge = rng.choice(instructors) if decided else None
         rows.append((lid, org, who, status, "Offre recharge %d" % (i + 1), departement(pc), rng.choice(parkings),
                      rng.choice(["collectif", "maison", "aucun"]), rng.randint(0, 1), reason, judge, decided,
                      created, decided or created))
-        events.append((lid, created, who, "deposee", ""))
-        if decided:
-            events.append((lid, decided, judge, status, reason))
+        history(events, lid, created, who, status, decided, judge, reason)
     con.executemany("INSERT INTO aid_labels(id, org_id, user_id, status, name, departements, parking, housing,"
                     " company, reason, decided_by, decided_at, created_at, updated_at)"
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -288,15 +318,286 @@ def gen_labels(con, rng, org_ids, by_org, instructors, scale, now):
     return valid
 
 
-def gen_charge(con, rng, scale):
-    """Charging data (5.2 M sessions at full scale) belongs to the charging
-    branch: its loader is measured by its own benchmark. Filled here once its
-    tables land; until then, said and skipped."""
-    for t in ("aid_charge_sessions", "aid_sessions", "irve_sessions"):
-        if table_exists(con, t):
-            print("gen_aid: table %s exists, but its generator is not written yet: skipped" % t, file=sys.stderr)
-            return
-    print("gen_aid: no charging-data tables in this build: sessions skipped", file=sys.stderr)
+EQUIPMENT_FULL = 1500  # equipment references at --scale 1: the issue gives no figure; Advenir's list of
+                       # qualified equipment holds a few hundred to a couple of thousand references
+BRANDS = [("Wallbox", "Pulsar Plus", 7400, 1400, "t2"), ("Schneider Electric", "EVlink Pro AC", 22000, 1400, "t2"),
+          ("Hager", "witty park", 22000, 1400, "t2"), ("Legrand", "Green'Up Premium", 7400, 2300, "ef"),
+          ("ABB", "Terra AC", 22000, 1400, "t2"), ("ABB", "Terra 54", 50000, 5000, "ccs2"),
+          ("Alpitronic", "Hypercharger HYC300", 300000, 10000, "ccs2"), ("Kempower", "Satellite", 350000, 10000, "ccs2"),
+          ("Easee", "Charge", 22000, 1400, "t2"), ("Zaptec", "Pro", 22000, 1400, "t2")]
+
+
+def gen_equipment(con, rng, org_ids, by_org, instructors, scale, now):
+    """EQUIPMENT_FULL × scale equipment declarations (table aid_equipment of
+    the labels branch) with their history; no technical PDFs (the store
+    holds no file). Returns how many, or 0 when the table is not there."""
+    if not table_exists(con, "aid_equipment"):
+        print("gen_aid: no aid_equipment table in this build: equipment skipped", file=sys.stderr)
+        return 0
+    n = int(EQUIPMENT_FULL * scale)
+    weights = org_weights(org_ids)
+    rows, events = [], []
+    eid = con.execute("SELECT coalesce(max(id), 0) FROM aid_equipment").fetchone()[0]
+    for i in range(n):
+        org = rng.choices(org_ids, weights)[0]
+        brand, model, pmax, pmin, plug = rng.choice(BRANDS)
+        created = now - 3 * 365 * DAY + rng.randrange(3 * 365 * DAY)
+        status = rng.choices(["validee", "refusee", "deposee", "brouillon"], [75, 10, 10, 5])[0]
+        status, decided, judge = decide(rng, status, created, now, instructors, 8)
+        who = by_org.get(org, [None])[0]
+        reason = "la fiche technique ne mentionne pas la puissance minimale" if status == "refusee" else ""
+        eid += 1
+        rows.append((eid, org, who, status, brand, model, "%s-%05d" % (model[:3].upper(), i + 1), pmax, pmin, plug,
+                     reason, judge, decided, created, decided or created))
+        if status != "brouillon":  # a draft has no history yet
+            history(events, eid, created, who, status, decided, judge, reason)
+    con.executemany("INSERT INTO aid_equipment(id, org_id, user_id, status, brand, model, reference, power_max_w,"
+                    " power_min_w, plug, reason, decided_by, decided_at, created_at, updated_at)"
+                    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    if table_exists(con, "aid_equipment_events"):
+        con.executemany("INSERT INTO aid_equipment_events(equipment_id, at, user_id, status, comment)"
+                        " VALUES(?,?,?,?,?)", events)
+    return n
+
+
+# ------------------------------------------------------------ charging data
+#
+# The charging data of the points that validated dossiers fund, written in
+# the tables of migrations/006_charge.sql exactly as the loader
+# (src/features/aid/charge.c) writes them: a session counts (sessions,
+# energy) on the local day it starts, its occupied seconds are split at local
+# midnights; aid_charge_point_days and aid_charge_dossier_days hold those
+# sums per point and per dossier. Days are local to the TZ this script runs
+# in: the server must run in the same one (aid_bench.sh keys its cache on it).
+
+SESSIONS_FULL = 5_200_000          # sessions at --scale 1 (issue #3: "5.2 million charging-data rows")
+IRVE_SESSIONS = "irve-dynamique-sessions.json.gz"  # QualiCharge sessions, ../shared/data/irve/qualicharge/
+CITY_LONLAT = {"17000": (-1.151, 46.160), "17300": (-0.961, 45.937), "17100": (-0.633, 45.746),
+               "79000": (-0.459, 46.324), "86000": (0.340, 46.580), "33000": (-0.579, 44.838),
+               "44000": (-1.554, 47.218), "75011": (2.380, 48.859), "69003": (4.857, 45.760),
+               "13008": (5.380, 43.250), "31000": (1.444, 43.604), "59000": (3.057, 50.629),
+               "67000": (7.752, 48.573), "35000": (-1.678, 48.117), "06000": (7.262, 43.710),
+               "34000": (3.877, 43.611), "20000": (8.738, 41.919), "97400": (55.448, -20.882),
+               "21000": (5.041, 47.322), "63000": (3.087, 45.778)}
+# Per programme (PROGRAMMES' order): nominal power (kW), implantation, access,
+# paid per session, plugs (ef, t2, combo, chademo, other), and how much a
+# point is used relative to the others (a public fast charger more than a
+# private point in a car park).
+POINT_KINDS = [
+    (7.4, "Parking privé réservé à la clientèle", "Accès réservé", 0, (1, 1, 0, 0, 0), 0.6),
+    (22.0, "Parking privé réservé à la clientèle", "Accès réservé", 0, (0, 1, 0, 0, 0), 1.0),
+    (50.0, "Voirie", "Accès libre", 1, (0, 1, 1, 0, 0), 2.5),
+    (350.0, "Station dédiée à la recharge rapide", "Accès réservé", 1, (0, 0, 1, 0, 0), 3.0),
+]
+
+
+def irve_data_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for d in (os.environ.get("IRVE_DATA"), os.path.join(here, "..", "..", "shared", "data", "irve", "qualicharge"),
+              os.path.join(here, "..", "..", "..", "shared", "data", "irve", "qualicharge")):
+        if d and os.path.exists(os.path.join(d, IRVE_SESSIONS)):
+            return d
+    sys.exit("gen_aid: %s not found: set IRVE_DATA to the qualicharge folder of ../shared/data/irve" % IRVE_SESSIONS)
+
+
+def real_sessions():
+    """The QualiCharge sessions, as three parallel lists per weekday (0 =
+    Monday, local time): the wall-clock start in seconds after midnight, the
+    duration in seconds and the energy in Wh. A generated session is one real
+    session's (start time, duration, energy), taken together so that their
+    joint distribution is kept, put on a day of the same weekday."""
+    import gzip
+    import json
+    by_day = [([], [], []) for _ in range(7)]
+    with gzip.open(os.path.join(irve_data_dir(), IRVE_SESSIONS), "rt", encoding="utf-8") as f:
+        for line in f:
+            s = json.loads(line)
+            start, end = s["start"] // 1000, s["end"] // 1000
+            if end < start or end - start > 31 * DAY or s["energy"] < 0:
+                continue
+            tm = time.localtime(start)
+            tod, dur, wh = by_day[tm.tm_wday]
+            tod.append(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec)
+            dur.append(end - start)
+            wh.append(int(math.floor(s["energy"] * 1000 + 0.5)))
+    return by_day
+
+
+def day_number(t):
+    """The local day (days since 1970-01-01) that contains unix time t."""
+    tm = time.localtime(t)
+    return (datetime_date(tm.tm_year, tm.tm_mon, tm.tm_mday).toordinal() - EPOCH_ORDINAL)
+
+
+def midnights(first, last):
+    """Local midnight of each day first..last+1, as unix times (index 0 = first)."""
+    out = []
+    for d in range(first, last + 2):
+        c = datetime_date.fromordinal(d + EPOCH_ORDINAL)
+        out.append(int(time.mktime((c.year, c.month, c.day, 0, 0, 0, 0, 0, -1))))
+    return out
+
+
+def gen_charge(con, rng, prog_ids, scale, now):
+    """Points for the dossiers that take charging data (validated and after:
+    validee, justificatifs, versement, versee), as many as each dossier
+    funds, declared when installed (a few weeks to months after the
+    decision; a dossier whose points are not installed yet has none), and
+    SESSIONS_FULL × scale sessions spread over them in proportion to the
+    days each has been in service and to its use (lognormal, and by
+    programme). Returns (points, sessions)."""
+    if not table_exists(con, "aid_charge_sessions"):
+        print("gen_aid: no charging-data tables in this build: sessions skipped", file=sys.stderr)
+        return 0, 0
+    by_day = real_sessions()
+    prog_index = {pid: i for i, pid in enumerate(prog_ids)}
+    dossiers = con.execute(
+        "SELECT id, org_id, programme_id, points, decided_at, coalesce(number, ''), site_address, site_postcode,"
+        " site_city FROM aid_dossiers WHERE status IN ('validee', 'justificatifs', 'versement', 'versee')"
+        " AND decided_at IS NOT NULL ORDER BY id").fetchall()
+    today = day_number(now)
+    # Points: (dossier row, first day in service, use weight) per point.
+    plan = []
+    for d in dossiers:
+        installed = d[4] + lognormal_days(rng, 45, 0.6)
+        if installed >= now - DAY:
+            continue  # not installed yet: nothing declared
+        first = day_number(installed)
+        use = rng.lognormvariate(0, 0.8) * POINT_KINDS[prog_index[d[2]]][5]
+        for k in range(d[3]):
+            plan.append((d, k, installed, first, use))
+    if not plan:
+        return 0, 0
+    total = int(SESSIONS_FULL * scale)
+    weight = [(today - p[3]) * p[4] for p in plan]
+    wsum = sum(weight) or 1.0
+    t0 = min(p[3] for p in plan)
+    mid = midnights(t0, today + 40)  # sessions of up to 31 days may run past today
+    pid = con.execute("SELECT coalesce(max(id), 0) FROM aid_charge_points").fetchone()[0]
+    sql_p = ("INSERT INTO aid_charge_points(id, id_pdc_itinerance, dossier_id, org_id, id_station_itinerance,"
+             " nom_station, nom_amenageur, siren_amenageur, nom_operateur, contact_operateur, nom_enseigne,"
+             " implantation_station, adresse_station, code_insee_commune, lon, lat, nbre_pdc, puissance_nominale,"
+             " prise_type_ef, prise_type_2, prise_type_combo_ccs, prise_type_chademo, prise_type_autre, gratuit,"
+             " paiement_acte, paiement_cb, condition_acces, reservation, horaires, accessibilite_pmr, raccordement,"
+             " date_mise_en_service, date_maj, created_at, updated_at)"
+             " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?,?,?,?,?,?,?,?,?,?,?,?,?,0,'24/7','Accessibilité inconnue',"
+             " 'Direct',?,?,?,?)")
+    sql_s = "INSERT INTO aid_charge_sessions(point_id, start_at, end_at, energy_wh) VALUES(?,?,?,?)"
+    sql_pd = "INSERT INTO aid_charge_point_days(point_id, day, sessions, energy_wh, busy_s) VALUES(?,?,?,?,?)"
+    sql_dd = "INSERT INTO aid_charge_dossier_days(dossier_id, day, sessions, energy_wh, busy_s) VALUES(?,?,?,?,?)"
+    sql_i = ("INSERT INTO aid_charge_imports(org_id, dossier_id, kind, source, filename, size, bytes_read, status,"
+             " rows_read, rows_loaded, created_at, started_at, finished_at)"
+             " VALUES(?,?,?,'api','',0,0,'done',?,?,?,?,?)")
+    points, sessions, point_days, dossier_days, imports = [], [], [], [], []
+    ddays = {}            # the current dossier's sums per day
+    org_sessions = {}     # sessions per organisation, for its import rows
+    cur_dossier = None
+    expected = 0.0        # running sum of the sessions each point should have
+    given = 0
+    n_points = n_sessions = 0
+    rand = rng.random
+
+    def flush_dossier():
+        for day in sorted(ddays):
+            s, wh, busy = ddays[day]
+            dossier_days.append((cur_dossier, day, s, wh, busy))
+        ddays.clear()
+
+    con.execute("BEGIN")
+    for p, w in zip(plan, weight):
+        d, k, installed, first, _ = p
+        did, org, prog = d[0], d[1], d[2]
+        if did != cur_dossier:
+            if cur_dossier is not None:
+                flush_dossier()
+            cur_dossier = did
+            imports.append((org, did, "points", d[3], d[3], installed, installed, installed + 2))
+        pid += 1
+        kind = POINT_KINDS[prog_index[prog]]
+        lon, lat = CITY_LONLAT.get(d[7], (2.35, 48.85))
+        day_text = time.strftime("%Y-%m-%d", time.localtime(installed))
+        points.append((pid, "FRAVRE%07d%03d" % (did, k + 1), did, org, "FRAVRP%07d" % did,
+                       "%s — %s" % (d[8], d[5]), "Bénéficiaire %d" % did, None, "Exploitant %d" % (org % 40 + 1),
+                       "exploitation%d@operateur.exemple" % (org % 40 + 1), "Recharge %s" % d[8], kind[1],
+                       "%s, %s %s" % (d[6], d[7], d[8]), round(lon + rng.uniform(-0.03, 0.03), 6),
+                       round(lat + rng.uniform(-0.02, 0.02), 6), d[3], kind[0], *kind[4], 1 - kind[3], kind[3],
+                       kind[3], kind[2], day_text, day_text, installed, installed))
+        n_points += 1
+        expected += total * w / wsum
+        n = int(expected + 0.5) - given
+        given += n
+        # Days in service, each session on one; its real twin from that weekday.
+        span = max(1, today - first)
+        starts = {}
+        for _ in range(n):
+            day = first + int(rand() * span)
+            tod, dur, wh = by_day[(day + 3) % 7]
+            j = int(rand() * len(tod))
+            i = day - t0
+            start = mid[i] + tod[j]
+            if start >= mid[i + 1]:
+                start = mid[i + 1] - 1  # a wall-clock time that a DST change skips
+            while start in starts:
+                start += 1
+            starts[start] = (dur[j], wh[j])
+        pdays = {}
+        for start in sorted(starts):
+            dur, wh = starts[start]
+            end = start + dur
+            sessions.append((pid, start, end, wh))
+            # The day it starts: a day index from the midnights (within 2 of the UTC guess).
+            i = (start - mid[0]) // DAY
+            while i + 1 < len(mid) and mid[i + 1] <= start:
+                i += 1
+            while mid[i] > start:
+                i -= 1
+            t, first_slice = start, True
+            while True:
+                stop = min(end, mid[i + 1])
+                e = pdays.get(i)
+                if e is None:
+                    e = pdays[i] = [0, 0, 0]
+                if first_slice:
+                    e[0] += 1
+                    e[1] += wh
+                    first_slice = False
+                e[2] += stop - t
+                t = stop
+                if t >= end:
+                    break
+                i += 1
+        for i in sorted(pdays):
+            s, wh, busy = pdays[i]
+            point_days.append((pid, t0 + i, s, wh, busy))
+            e = ddays.get(t0 + i)
+            if e is None:
+                ddays[t0 + i] = [s, wh, busy]
+            else:
+                e[0] += s
+                e[1] += wh
+                e[2] += busy
+        n_sessions += len(starts)
+        org_sessions[org] = org_sessions.get(org, 0) + len(starts)
+        if len(sessions) >= 200000:  # every table in its key's order: appends to the B-trees
+            con.executemany(sql_p, points)
+            con.executemany(sql_s, sessions)
+            con.executemany(sql_pd, point_days)
+            con.executemany(sql_dd, dossier_days)
+            points, sessions, point_days, dossier_days = [], [], [], []
+    flush_dossier()
+    con.executemany(sql_p, points)
+    con.executemany(sql_s, sessions)
+    con.executemany(sql_pd, point_days)
+    con.executemany(sql_dd, dossier_days)
+    for org, n in org_sessions.items():
+        if n:
+            imports.append((org, None, "sessions", n, n, now - DAY, now - DAY, now - DAY + 60))
+    imports.sort(key=lambda r: r[5])
+    con.executemany(sql_i, imports)
+    if table_exists(con, "aid_charge_marker"):
+        con.execute("UPDATE aid_charge_marker SET n = n + 1")
+    con.execute("COMMIT")
+    return n_points, n_sessions
 
 
 def life(rng, t0, now):
@@ -505,18 +806,21 @@ def main():
                 (bench_org, ids["bench-demandeur@guichet.localhost"], now))
     by_org.setdefault(bench_org, []).append(ids["bench-demandeur@guichet.localhost"])
     labels = gen_labels(con, rng, org_ids, by_org, instructors, args.scale, now)
+    n_equipment = gen_equipment(con, rng, org_ids, by_org, instructors, args.scale, now)
     con.execute("COMMIT")
     con.execute("BEGIN")
     committed, stats = gen_dossiers(con, rng, prog_ids, org_ids, by_org, labels, instructors, args.scale, now)
     set_envelopes(con, rng, committed)
     con.execute("COMMIT")
-    gen_charge(con, rng, args.scale)
+    n_points, n_sessions = gen_charge(con, rng, prog_ids, args.scale, now)
     con.execute("ANALYZE")
-    con.close()
     total = sum(stats.values())
-    print("gen_aid: %d dossiers in %.1f s: %s" % (
-        total, time.time() - t, ", ".join("%s %d" % kv for kv in sorted(stats.items(), key=lambda kv: -kv[1]))),
-        file=sys.stderr)
+    n_labels = con.execute("SELECT count(*) FROM aid_labels").fetchone()[0] if table_exists(con, "aid_labels") else 0
+    con.close()
+    # One line (aid_bench.sh quotes it in its report).
+    print("gen_aid: %d dossiers (%s), %d label requests, %d equipment, %d charging points, %d sessions, in %.0f s" % (
+        total, ", ".join("%s %d" % kv for kv in sorted(stats.items(), key=lambda kv: -kv[1])), n_labels,
+        n_equipment, n_points, n_sessions, time.time() - t), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -412,6 +412,44 @@ def test_summaries_for_the_applicant_and_the_instructors(srv):
     assert r.status == 200 and 'id="dossier-%d"' % did in r.text
 
 
+def test_links_to_the_charging_data(srv):
+    """The instructor's dossier page links to its charging data when the
+    dossier has points or takes them (validated and after); the programme
+    pages of the back office link to the programme's."""
+    ins = staff(srv, "instructor")
+
+    def dossier_page(did):
+        r = ins.get("/instruction/dossiers/%d" % did)
+        assert r.status == 200, r
+        return r
+
+    waiting, _ = dossier(srv, "liens", status="deposee")
+    assert 'id="lien-donnees"' not in dossier_page(waiting).text
+    validated, _ = dossier(srv, "liens")
+    r = dossier_page(validated)
+    assert re.search(r'<a href="/instruction/dossiers/%d/donnees" id="lien-donnees">' % validated, r.text), r.text
+    assert "Données de charge (0 point(s) déclaré(s))" in text_of(r)
+    assert ins.get("/instruction/dossiers/%d/donnees" % validated).status == 200
+    # Cancelled after declaring its points: they stay, and so does the link.
+    cancelled, _ = dossier(srv, "liens")
+    import_id(upload(client(srv, "liens"), "/aides/dossiers/%d/donnees" % cancelled, pdc_rows(2, prefix="LK")))
+    srv.sql("UPDATE aid_dossiers SET status='annulee' WHERE id=?", cancelled)
+    r = dossier_page(cancelled)
+    assert 'href="/instruction/dossiers/%d/donnees" id="lien-donnees"' % cancelled in r.text
+    assert "(2 point(s) déclaré(s))" in text_of(r)
+    # The programme, from the dossier page, the filtered work list and the admin pages.
+    prog = programme(srv)
+    href = 'href="/instruction/programmes/%d/donnees"' % prog
+    assert href in r.text
+    assert href in ins.get("/instruction?programme=%d" % prog).text
+    assert "lien-donnees-programme" not in ins.get("/instruction").text
+    admin = staff(srv, "territory_admin")
+    assert href in admin.get("/admin/programmes").text
+    assert href in admin.get("/admin/programmes/%d" % prog).text
+    r = admin.get("/instruction/programmes/%d/donnees" % prog)
+    assert r.status == 200 and 'id="dossier-%d"' % cancelled in r.text
+
+
 # -------------------------------------------------------------- permissions
 
 def test_every_id_route_is_the_organisations_own(srv):
@@ -542,3 +580,30 @@ def test_api_sessions_and_points_with_a_token(srv):
     assert r.status == 413
     assert srv.api("POST", "/api/v1/aides/sessions", None, body).status == 401
     consistent(srv)
+
+
+def test_programme_page_lists_its_dossiers_by_pages(srv):
+    """A programme with thousands of funded dossiers: its charging page shows
+    them 100 at a time, not all at once."""
+    prog = programme(srv, "Programme à pages")
+    org = org_of(srv, "flotte")[0]
+    now = int(time.time())
+    ids = []
+    for i in range(101):
+        did, _ = dossier(srv, "flotte", prog=prog)
+        ids.append(did)
+        srv.sql("INSERT INTO aid_charge_points(id_pdc_itinerance, dossier_id, org_id, id_station_itinerance,"
+                " nom_station, contact_operateur, nom_enseigne, implantation_station, adresse_station, lon, lat,"
+                " nbre_pdc, puissance_nominale, prise_type_ef, prise_type_2, prise_type_combo_ccs,"
+                " prise_type_chademo, prise_type_autre, paiement_acte, condition_acces, reservation, horaires,"
+                " accessibilite_pmr, date_maj, created_at, updated_at) VALUES(?, ?, ?, 'FRPAGE', 'Station',"
+                " 'c@exemple.fr', 'Enseigne', 'Voirie', '1 rue', -1.15, 46.16, 1, 22, 0, 1, 0, 0, 0, 1,"
+                " 'Accès libre', 0, '24/7', 'Accessible mais non réservé PMR', '2026-01-01', ?, ?)",
+                "FRPAGEE%05d" % i, did, org, now, now)
+    c = staff(srv, "instructor")
+    r = c.get("/instruction/programmes/%d/donnees" % prog)
+    assert r.status == 200, r
+    assert r.text.count('id="dossier-') == 100 and "Page 1 sur 2" in text_of(r)
+    assert 'id="dossier-%d"' % ids[0] in r.text and 'id="dossier-%d"' % ids[-1] not in r.text
+    r = c.get("/instruction/programmes/%d/donnees?page=2" % prog)
+    assert r.text.count('id="dossier-') == 1 and 'id="dossier-%d"' % ids[-1] in r.text

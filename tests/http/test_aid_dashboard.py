@@ -10,6 +10,7 @@ import time
 import zipfile
 
 from harness import People, text_of
+from test_aid_charge import pdc_rows, sessions_csv
 
 SERVER_CONFIG = {"login_max_per_ip": 1000}
 
@@ -267,6 +268,75 @@ def test_filters_keep_their_choice_and_ignore_nonsense(srv):
     assert csv_rows(c, "tableau=statuts&format=csv&programme=abc")[-1] == ["Total", "6", "3", "9"]
 
 
+# ---------------------------------------------------------- charging data
+
+def load_charge(srv, c, did, csv_data):
+    """Uploads a CSV as the applicant would (points of dossier did, or
+    sessions when did is None); the small file loads in the request."""
+    path = "/aides/dossiers/%d/donnees" % did if did else "/aides/donnees"
+    c.get(path)
+    r = c.post(path, files={"fichier": ("donnees.csv", csv_data, "text/csv")})
+    assert r.status == 303 and "/aides/donnees/imports/" in r.header("Location"), r
+    iid = int(r.header("Location").rsplit("/", 1)[1])
+    assert srv.sql1("SELECT status || ':' || rows_rejected FROM aid_charge_imports WHERE id=?", iid) == "done:0"
+
+
+def test_charging_data_after_a_small_load(srv):
+    """Three points and four sessions loaded through the applicant's pages;
+    worked out by hand:
+      A (dossier n° 2): 2 points; 2 + 4 + 1 = 7 h over 10–12 March (3 days × 2 points × 24 h = 144 h)
+        → 4.86 %; 10.5 + 20 + 5 = 35.5 kWh (36 in whole kWh)
+      B (dossier n° 5): 1 point; 6 h on 10 March (24 h) → 25 %; 30.25 kWh
+      all: 3 points, 13 h over 3 days × 3 points × 24 h = 216 h → 6.02 %; 65.75 kWh"""
+    data = dataset(srv)
+    admin = as_(srv, "territory_admin")
+    page = admin.get(DASH)
+    assert "Aucun point de recharge n’a encore été déclaré" in text_of(page)  # and the page is cached
+    app = as_(srv, "applicant")
+    srv.sql("INSERT OR IGNORE INTO org_members(org_id, user_id, role, added_at) VALUES(?, ?, 'owner', 0)",
+            data["org"], people.id(srv, "applicant"))
+    load_charge(srv, app, 2, pdc_rows(2, prefix="DA"))
+    load_charge(srv, app, 5, pdc_rows(1, skip=2, prefix="DB"))
+    a1, a2 = [r[0] for r in srv.sql("SELECT id_pdc_itinerance FROM aid_charge_points WHERE dossier_id=2 ORDER BY 1")]
+    b1 = srv.sql1("SELECT id_pdc_itinerance FROM aid_charge_points WHERE dossier_id=5")
+    load_charge(srv, app, None, sessions_csv([
+        (a1, "2025-03-10T10:00:00+01:00", "2025-03-10T12:00:00+01:00", 10.5),
+        (a1, "2025-03-11T22:00:00+01:00", "2025-03-12T02:00:00+01:00", 20),
+        (a2, "2025-03-12T08:00:00+01:00", "2025-03-12T09:00:00+01:00", 5),
+        (b1, "2025-03-10T12:00:00+01:00", "2025-03-10T18:00:00+01:00", 30.25)]))
+    # The cached page saw the load (the charging data's marker is in its probe).
+    page = admin.get(DASH + "?periode=2025")
+    text = text_of(page)
+    assert "Aucun point de recharge" not in text
+    assert "3 points de recharge déclarés 2 demande(s)" in text, text
+    assert "4 sessions de recharge" in text and "66 kWh délivrés" in text and "6,02 % d’occupation" in text
+    assert "Données du 10/03/2025 au 12/03/2025" in text
+    assert re.search(r"<title>Copropriétés : 36\u00a0kWh, 3 sessions</title>", page.text), page.text
+    assert 'href="/instruction/programmes/%d/donnees"' % data["A"] in page.text
+    assert 'href="/instruction/programmes/%d/donnees"' % data["B"] in page.text
+    rows = csv_rows(admin, "tableau=charge&format=csv")
+    assert rows[0] == ["Programme", "Points déclarés", "Demandes avec points", "Sessions", "Énergie (kWh)",
+                       "Heures d’occupation", "Occupation (%)", "Premier jour", "Dernier jour"]
+    assert rows[1] == ["Copropriétés — points individuels", "2", "1", "3", "36", "7", "4.9", "2025-03-10",
+                       "2025-03-12"]
+    assert rows[2] == ["Flottes — recharge en entreprise", "1", "1", "1", "30", "6", "25.0", "2025-03-10",
+                       "2025-03-10"]
+    assert rows[3] == ["Total", "3", "2", "4", "66", "13", "6.0", "2025-03-10", "2025-03-12"]
+    # One programme: its own figures, no total.
+    text = text_of(admin.get(DASH + "?programme=%d" % data["B"]))
+    assert "1 points de recharge déclarés" in text and "25 % d’occupation" in text, text
+    assert csv_rows(admin, "tableau=charge&format=csv&programme=%d" % data["B"])[1:] == [rows[2]]
+    # A status change renews the dossiers' figures but reuses the charging data's own row.
+    built = srv.sql1("SELECT built_at FROM aid_dash_cache WHERE key='charge'")
+    srv.sql("INSERT INTO aid_dossier_events(dossier_id, at, kind, from_status, to_status) VALUES(8, ?, 'status',"
+            " 'deposee', 'deposee')", int(time.time()))
+    try:
+        assert "66 kWh délivrés" in text_of(admin.get(DASH))
+        assert srv.sql1("SELECT built_at FROM aid_dash_cache WHERE key='charge'") == built
+    finally:
+        srv.sql("DELETE FROM aid_dossier_events WHERE dossier_id=8 AND from_status='deposee' AND to_status='deposee'")
+
+
 # ---------------------------------------------------------------- exports
 
 def test_exports_in_csv_and_xlsx(srv):
@@ -286,11 +356,11 @@ def test_exports_in_csv_and_xlsx(srv):
     # Every table at once: one sheet each.
     r = download(c, EXPORT + "?tableau=tout&format=xlsx")
     z = zipfile.ZipFile(io.BytesIO(r.body))
-    assert len([n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]) == 5
+    assert len([n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]) == 6
     # Every table the page offers downloads, in both formats.
     page = c.get(DASH).text
     links = set(html.unescape(m) for m in re.findall(r'href="(/admin/aides/tableau-de-bord/export\?[^"]+)"', page))
-    assert len(links) == 11, links
+    assert len(links) == 13, links
     for link in links:
         assert c.get(link).status == 200, link
     # Anything else is a 404 in French.

@@ -117,7 +117,7 @@ Test(fields_parse, each_error_in_french_on_its_input) {
 
 Test(fields_parse, duplicate_name_and_too_many_fields) {
   aid_field_row rows[AID_FIELDS_MAX + 2];
-  char labels[AID_FIELDS_MAX + 2][16];
+  char labels[AID_FIELDS_MAX + 2][24];
   for (int i = 0; i < AID_FIELDS_MAX + 2; i++) {
     snprintf(labels[i], sizeof labels[i], "Champ %d", i);
     rows[i] = (aid_field_row)ROW("", labels[i], "text", "", "", "", "");

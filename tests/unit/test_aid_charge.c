@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "features/aid/charge.h"
+#include "features/aid/dossier.h"
 #include "testdb.h"
 
 #define FIX "tests/fixtures/irve/"
@@ -141,6 +142,12 @@ Test(charge_calendar, formats_and_shares) {
   cr_assert_eq(charge_scale_top(14000), 10000);
   cr_assert(charge_dossier_open("validee") && charge_dossier_open("versee"));
   cr_assert(!charge_dossier_open("deposee") && !charge_dossier_open("annulee") && !charge_dossier_open(NULL));
+  for (int i = 0; i < aid_ndossier_statuses; i++) { /* CHARGE_OPEN_SQL says the same */
+    char quoted[32];
+    snprintf(quoted, sizeof quoted, "'%s'", aid_dossier_statuses[i].code);
+    cr_assert_eq(charge_dossier_open(aid_dossier_statuses[i].code), strstr(CHARGE_OPEN_SQL, quoted) != NULL, "%s",
+                 quoted);
+  }
 }
 
 Test(charge_calendar, api_arrays_become_csv) {
@@ -224,8 +231,11 @@ static irow import_row(int64_t id) {
 }
 
 Test(charge_load, sessions_and_their_days_add_up) {
+  int64_t marker = count("SELECT n FROM aid_charge_marker");
   int64_t id = charge_import_new(CHARGE_SESSIONS, 1, 0, 1, "csv", "s.csv", 0);
   cr_assert_eq(charge_import_run(id, FIX "sessions-dep17.csv", NULL, 0), 0);
+  /* The batch moved the marker the dashboard's cache reads (charge.h). */
+  cr_assert_gt(count("SELECT n FROM aid_charge_marker"), marker);
   irow ir = import_row(id);
   cr_assert(ir.loaded == 200 && ir.known == 0 && ir.rejected == 0 && !strcmp(ir.status, "done"));
   cr_assert_eq(count("SELECT count(*) FROM aid_charge_sessions"), 200);

@@ -167,4 +167,9 @@ int aid_equipment_valid(int64_t equipment_id, int64_t org_id);
 ** "brand model (reference)". Returns how many, or -1. */
 int aid_equipment_validated(int64_t org_id, json_t *out);
 
+/* Demo data (demo.c): the demo company's aid requests in various statuses,
+** made by the real functions. Run by the feature's seed, after the demo
+** programmes, label and equipment. */
+void aid_demo_seed(void);
+
 #endif

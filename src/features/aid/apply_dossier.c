@@ -11,7 +11,9 @@
 **                     commissioning report), then send them (justificatifs);
 **   justificatifs     replace a proof, ask for the payment (versement);
 **   every status but brouillon: messages with the instructors, with an
-**   attachment.
+**   attachment;
+**   validée and after (charge_dossier_open): a link to the dossier's
+**   charging data (charge_pages.c).
 **
 ** The page shows only the actions of the current status; each post checks
 ** the status again (aid_dossier_move refuses a move the table does not
@@ -34,6 +36,7 @@
 #include "core/upload.h"
 #include "features/aid/aid.h"
 #include "features/aid/apply.h"
+#include "features/aid/charge.h"
 #include "features/aid/dossier.h"
 
 #define STAFF_NAME N_("Service instructeur")
@@ -248,6 +251,9 @@ static void dossier_render(req *r, int status, const dossier *d, form *fm) {
     json_object_set_new(data, "can_send_proofs", json_boolean(!strcmp(st, "validee") && nmissing == 0));
     json_object_set_new(data, "can_ask_payment", json_boolean(!strcmp(st, "justificatifs")));
   }
+  if (charge_dossier_open(st))
+    json_object_set_new(data, "charge_href",
+                        json_string(arena_printf(r->a, "/aides/dossiers/%lld/donnees", (long long)d->id)));
   json_object_set_new(data, "can_amend", json_boolean(aid_transition_allowed(st, "annulee", AID_APPLICANT) &&
                                                       strcmp(st, "validee") && !draft));
   json_object_set_new(data, "can_withdraw", json_boolean(aid_transition_allowed(st, "annulee", AID_APPLICANT) && !draft));

@@ -35,6 +35,7 @@
 #include "features/aid/apply.h"
 #include "features/aid/apply_rules.h"
 #include "features/aid/catalog.h"
+#include "features/aid/charge.h"
 #include "features/aid/dossier.h"
 
 #define NSTEPS 4
@@ -487,6 +488,10 @@ void apply_home_page(req *r) {
   int64_t page = listing_pager(d, total, listing_page_arg(r), APPLY_PER_PAGE, keep);
   json_object_set_new(d, "total", json_integer(total));
   json_object_set_new(d, "dossiers", dossier_list(r, org, status, page));
+  /* The charging data page, once a dossier takes some (an index lookup). */
+  json_object_set_new(d, "has_charge", json_boolean(db_get_int(0, "SELECT 1 FROM aid_dossiers WHERE org_id=? AND"
+                                                                  " status IN " CHARGE_OPEN_SQL " LIMIT 1",
+                                                                  "i", org) == 1));
   json_object_set_new(d, "programmes", open_programmes(r, nlabels > 0));
   res_page(r, 200, "aid/apply_home", d);
 }

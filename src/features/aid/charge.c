@@ -463,7 +463,8 @@ static int srow_cmp(const void *x, const void *y) {
 /* Records how far the load got: stored rows (those of the batch about to
 ** commit included), of which `known` were already in the database. A
 ** resumed run meets the rows its first run committed again, as known:
-** they count as loaded by this import, not as already there. */
+** they count as loaded by this import, not as already there. Also moves
+** the change marker (charge.h), in the batch's transaction. */
 static int save_progress(loader *L, int64_t stored, const csvload_result *res) {
   int64_t fresh = L->prior + stored - L->known;
   if (fresh > stored) fresh = stored; /* rows of the first run deleted since: cannot tell */
@@ -471,7 +472,8 @@ static int save_progress(loader *L, int64_t stored, const csvload_result *res) {
   return db_run("UPDATE aid_charge_imports SET rows_read=?, rows_loaded=?, rows_known=?, rows_rejected=?,"
                 " bytes_read=? WHERE id=?",
                 "iiiiii", res->rows_read, fresh, known, res->rows_rejected, res->bytes_read,
-                L->import_id) == DB_DONE
+                L->import_id) == DB_DONE &&
+                 db_run("UPDATE aid_charge_marker SET n = n + 1", "") == DB_DONE /* charge.h */
              ? 0
              : -1;
 }

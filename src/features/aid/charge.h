@@ -24,6 +24,10 @@
 ** Summaries (charge_stats.c) read only the per-day tables: one row per
 ** point and day, one per dossier and day.
 **
+** Every batch a load commits also adds one to aid_charge_marker.n
+** (migrations/008_charge_marker.sql), in the same transaction: the
+** dashboard's cache reads that one row to know its figures are stale.
+**
 ** Tables: migrations/006_charge.sql. Schemas, embedded: the folder schemas/.
 */
 #ifndef GUICHET_AID_CHARGE_H
@@ -49,6 +53,9 @@
 
 /* 1 if a dossier in this status takes charging data (see above). */
 int charge_dossier_open(const char *status);
+/* The same statuses as an SQL list, for "status IN " CHARGE_OPEN_SQL
+** (tests/unit/test_aid_charge.c checks that the two agree). */
+#define CHARGE_OPEN_SQL "('validee', 'justificatifs', 'versement', 'versee')"
 
 /* Days are numbered from 1970-01-01 (day 0) in the server's time zone,
 ** the territory's. The day that contains unix time t. */
@@ -152,10 +159,12 @@ int charge_summary_into(arena *a, charge_scope scope, int64_t id, int by_day, js
 ** their figures over the dossier's period, each with "href" = base/<id>;
 ** and "points_more" when there are more. 0 or -1. */
 int charge_points_into(arena *a, int64_t dossier_id, const char *base, json_t *d);
-/* Adds "dossiers": the dossiers with points of a programme (programme_id)
-** or of an organisation (org_id, when programme_id is 0), with their
-** figures, each with "href" = base/<id>/donnees. 0 or -1. */
-int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, json_t *d);
+/* Adds "dossiers": one page (1-based, clamped) of the dossiers with points
+** of a programme (programme_id) or of an organisation (org_id, when
+** programme_id is 0), by number, with their figures, each with "href" =
+** base/<id>/donnees; and "pager" (core/pager). 0 or -1. */
+#define CHARGE_DOSSIERS_PER_PAGE 100
+int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, int64_t page, json_t *d);
 
 /* Adds to out (an object) the synthesis of one programme, or of every
 ** programme when programme_id is 0, for the dashboard:

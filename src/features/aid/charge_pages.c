@@ -28,6 +28,7 @@
 
 #include "core/audit.h"
 #include "core/db.h"
+#include "core/listing.h"
 #include "core/form.h"
 #include "core/i18n.h"
 #include "core/jobs.h"
@@ -443,7 +444,7 @@ static void charge_org_render(req *r, int64_t org, int status, const char *err) 
   json_t *d = json_object();
   json_object_set_new(d, "has_org", json_boolean(org != 0));
   if (org) {
-    if (charge_dossiers_into(r->a, 0, org, "/aides/dossiers", d) != 0) {
+    if (charge_dossiers_into(r->a, 0, org, "/aides/dossiers", listing_page_arg(r), d) != 0) {
       read_failed(r, d);
       return;
     }
@@ -568,7 +569,7 @@ void charge_review_programme_page(req *r) {
   json_object_set_new(d, "programme", p);
   period_links(r, d, arena_printf(r->a, "/instruction/programmes/%lld/donnees", (long long)id));
   if (charge_summary_into(r->a, CHARGE_PROGRAMME, id, by_day(r), d) != 0 ||
-      charge_dossiers_into(r->a, id, 0, "/instruction/dossiers", d) != 0) {
+      charge_dossiers_into(r->a, id, 0, "/instruction/dossiers", listing_page_arg(r), d) != 0) {
     read_failed(r, d);
     return;
   }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/db.h"
+#include "core/listing.h"
 #include "core/i18n.h"
 #include "features/aid/aid.h"
 #include "features/aid/charge.h"
@@ -79,10 +80,64 @@ typedef struct series {
   int64_t points; /* points in the scope */
 } series;
 
+static int dayrow_cmp(const void *x, const void *y) {
+  const dayrow *a = x, *b = y;
+  return (a->day > b->day) - (a->day < b->day);
+}
+
+/* Days summed in memory, a hash on the day (open addressing, a power of two
+** slots, day INT64_MIN when empty). A programme's dossier days come in
+** dossier order; grouping them in SQL sorts every row in a temporary
+** B-tree (1 s for 2 million rows at 5 million sessions) for a thousand
+** distinct days, where this costs the scan (0.15 s). */
+typedef struct dayfold {
+  dayrow *a;  /* slots */
+  size_t cap; /* slots, a power of two */
+  size_t n;   /* used */
+} dayfold;
+
+static dayrow *fold_slot(dayfold *f, int64_t day) {
+  size_t i = (size_t)((uint64_t)day * 0x9E3779B97F4A7C15ull >> 32) & (f->cap - 1);
+  while (f->a[i].day != INT64_MIN && f->a[i].day != day) i = (i + 1) & (f->cap - 1);
+  return &f->a[i];
+}
+
+static void fold_add(dayfold *f, const dayrow *r) {
+  if ((f->n + 1) * 2 > f->cap) {
+    dayfold old = *f;
+    f->cap = old.cap ? old.cap * 2 : 1024;
+    f->a = xmalloc(f->cap * sizeof(dayrow));
+    for (size_t i = 0; i < f->cap; i++) f->a[i].day = INT64_MIN;
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.a[i].day != INT64_MIN) *fold_slot(f, old.a[i].day) = old.a[i];
+    free(old.a);
+  }
+  dayrow *e = fold_slot(f, r->day);
+  if (e->day == INT64_MIN) {
+    *e = *r;
+    f->n++;
+    return;
+  }
+  e->sessions += r->sessions;
+  e->wh += r->wh;
+  e->busy_s += r->busy_s;
+}
+
+/* The folded days, ascending, into sr (the slots become its array). */
+static void fold_into(dayfold *f, series *sr) {
+  size_t k = 0;
+  for (size_t i = 0; i < f->cap; i++)
+    if (f->a[i].day != INT64_MIN) f->a[k++] = f->a[i];
+  qsort(f->a, k, sizeof(dayrow), dayrow_cmp);
+  sr->a = f->a;
+  sr->n = k;
+}
+
 /* Reads the days of a scope. 0 or -1. */
 static int series_load(charge_scope scope, int64_t id, series *sr) {
   memset(sr, 0, sizeof *sr);
   db_stmt *s;
+  int fold = 0; /* rows are dossier days, summed here (dayfold) */
   switch (scope) {
     case CHARGE_POINT:
       sr->points = 1;
@@ -97,18 +152,24 @@ static int series_load(charge_scope scope, int64_t id, series *sr) {
     case CHARGE_PROGRAMME:
       sr->points = db_get_int(0, "SELECT count(*) FROM aid_charge_points p JOIN aid_dossiers d ON d.id=p.dossier_id"
                                  " WHERE d.programme_id=?", "i", id);
-      s = db_query("SELECT dd.day, sum(dd.sessions), sum(dd.energy_wh), sum(dd.busy_s) FROM aid_charge_dossier_days dd"
-                   " JOIN aid_dossiers d ON d.id=dd.dossier_id WHERE d.programme_id=? GROUP BY dd.day ORDER BY dd.day",
-                   "i", id);
+      s = db_query("SELECT dd.day, dd.sessions, dd.energy_wh, dd.busy_s FROM aid_dossiers d"
+                   " JOIN aid_charge_dossier_days dd ON dd.dossier_id = d.id WHERE d.programme_id=?", "i", id);
+      fold = 1;
       break;
     default:
       sr->points = db_get_int(0, "SELECT count(*) FROM aid_charge_points", "");
-      s = db_query("SELECT day, sum(sessions), sum(energy_wh), sum(busy_s) FROM aid_charge_dossier_days"
-                   " GROUP BY day ORDER BY day", "");
+      s = db_query("SELECT day, sessions, energy_wh, busy_s FROM aid_charge_dossier_days", "");
+      fold = 1;
   }
   size_t cap = 0;
   int rc;
+  dayfold f = {NULL, 0, 0};
   while ((rc = db_step(s)) == DB_ROW) {
+    if (fold) {
+      dayrow d = {db_int(s, 0), db_int(s, 1), db_int(s, 2), db_int(s, 3)};
+      fold_add(&f, &d);
+      continue;
+    }
     if (sr->n == cap) {
       cap = cap ? cap * 2 : 256;
       sr->a = xrealloc(sr->a, cap * sizeof(dayrow));
@@ -116,9 +177,11 @@ static int series_load(charge_scope scope, int64_t id, series *sr) {
     sr->a[sr->n++] = (dayrow){db_int(s, 0), db_int(s, 1), db_int(s, 2), db_int(s, 3)};
   }
   db_done(s);
+  if (fold) fold_into(&f, sr);
   if (rc != DB_DONE) {
     free(sr->a);
     sr->a = NULL;
+    sr->n = 0;
     return -1;
   }
   return 0;
@@ -357,20 +420,29 @@ int charge_points_into(arena *a, int64_t dossier_id, const char *base, json_t *d
   return rc == DB_ERROR ? -1 : 0;
 }
 
-int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, json_t *d) {
+int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const char *base, int64_t page, json_t *d) {
+  /* The dossiers of the programme or the organisation that declared points. */
+#define WITH_POINTS                                                                                   \
+  "SELECT DISTINCT dossier_id FROM aid_charge_points WHERE dossier_id IN (SELECT id FROM aid_dossiers" \
+  " WHERE (?1 > 0 AND programme_id = ?1) OR (?1 = 0 AND org_id = ?2))"
+  int64_t total = db_get_int(-1, "SELECT count(*) FROM (" WITH_POINTS ")", "ii", programme_id, org_id);
+  if (total < 0) return -1;
+  page = listing_pager(d, total, page, CHARGE_DOSSIERS_PER_PAGE, NULL);
+  /* One page of them, then their figures: the sums read only that page's days. */
   const char *sql =
-      "SELECT d.id, coalesce(d.number, ''), o.name, d.status, pr.name, pc.n, coalesce(s.sessions, 0),"
+      "WITH pg AS (" WITH_POINTS " ORDER BY dossier_id LIMIT ?3 OFFSET ?4)"
+      " SELECT d.id, coalesce(d.number, ''), o.name, d.status, pr.name,"
+      " (SELECT count(*) FROM aid_charge_points p WHERE p.dossier_id = d.id), coalesce(s.sessions, 0),"
       " coalesce(s.wh, 0), coalesce(s.busy, 0), s.first, s.last"
-      " FROM aid_dossiers d JOIN organisations o ON o.id = d.org_id JOIN aid_programmes pr ON pr.id = d.programme_id"
-      " JOIN (SELECT dossier_id, count(*) AS n FROM aid_charge_points WHERE dossier_id IN (SELECT id FROM aid_dossiers"
-      "   WHERE (?1 > 0 AND programme_id = ?1) OR (?1 = 0 AND org_id = ?2)) GROUP BY dossier_id) pc"
-      "   ON pc.dossier_id = d.id"
+      " FROM pg JOIN aid_dossiers d ON d.id = pg.dossier_id JOIN organisations o ON o.id = d.org_id"
+      " JOIN aid_programmes pr ON pr.id = d.programme_id"
       " LEFT JOIN (SELECT dossier_id, sum(sessions) AS sessions, sum(energy_wh) AS wh, sum(busy_s) AS busy,"
-      "   min(day) AS first, max(day) AS last FROM aid_charge_dossier_days WHERE dossier_id IN (SELECT id FROM"
-      "   aid_dossiers WHERE (?1 > 0 AND programme_id = ?1) OR (?1 = 0 AND org_id = ?2)) GROUP BY dossier_id) s"
-      "   ON s.dossier_id = d.id"
-      " ORDER BY d.number";
-  db_stmt *s = db_query(sql, "ii", programme_id, org_id);
+      "   min(day) AS first, max(day) AS last FROM aid_charge_dossier_days WHERE dossier_id IN"
+      "   (SELECT dossier_id FROM pg) GROUP BY dossier_id) s ON s.dossier_id = d.id"
+      " ORDER BY d.id";
+#undef WITH_POINTS
+  db_stmt *s = db_query(sql, "iiii", programme_id, org_id, (int64_t)CHARGE_DOSSIERS_PER_PAGE,
+                        (page - 1) * CHARGE_DOSSIERS_PER_PAGE);
   json_t *list = json_array();
   int rc;
   while ((rc = db_step(s)) == DB_ROW) {
@@ -395,62 +467,97 @@ int charge_dossiers_into(arena *a, int64_t programme_id, int64_t org_id, const c
 
 /* --------------------------------------------------------------- synthesis */
 
-/* The machine figures of a scope (programme or all) into o. */
-static int synthesis_figures(charge_scope scope, int64_t id, json_t *o) {
-  series sr;
-  if (series_load(scope, id, &sr) != 0) return -1;
-  totals t = series_totals(&sr);
-  int64_t dossiers = scope == CHARGE_ALL
-                         ? db_get_int(0, "SELECT count(DISTINCT dossier_id) FROM aid_charge_points", "")
-                         : db_get_int(0, "SELECT count(DISTINCT p.dossier_id) FROM aid_charge_points p"
-                                         " JOIN aid_dossiers d ON d.id = p.dossier_id WHERE d.programme_id = ?",
-                                      "i", id);
-  json_object_set_new(o, "points", json_integer(sr.points));
+/* The machine figures of a series into o; dossiers: those with points. */
+static void synthesis_put(const series *sr, int64_t dossiers, json_t *o) {
+  totals t = series_totals(sr);
+  json_object_set_new(o, "points", json_integer(sr->points));
   json_object_set_new(o, "dossiers", json_integer(dossiers));
   json_object_set_new(o, "sessions", json_integer(t.sessions));
   json_object_set_new(o, "energy_kwh", json_real((double)t.wh / 1000.0));
   json_object_set_new(o, "busy_hours", json_real((double)t.busy_s / 3600.0));
-  json_object_set_new(o, "occupancy_pct", sr.points && t.span_s ? json_real(100.0 * (double)t.busy_s /
-                                                                            ((double)sr.points * (double)t.span_s))
-                                                                : json_null());
+  json_object_set_new(o, "occupancy_pct", sr->points && t.span_s ? json_real(100.0 * (double)t.busy_s /
+                                                                             ((double)sr->points * (double)t.span_s))
+                                                                 : json_null());
   char iso[11];
-  if (sr.n) {
-    charge_day_text(sr.a[0].day, iso);
+  if (sr->n) {
+    charge_day_text(sr->a[0].day, iso);
     json_object_set_new(o, "first_day", json_string(iso));
-    charge_day_text(sr.a[sr.n - 1].day, iso);
+    charge_day_text(sr->a[sr->n - 1].day, iso);
     json_object_set_new(o, "last_day", json_string(iso));
   } else {
     json_object_set_new(o, "first_day", json_null());
     json_object_set_new(o, "last_day", json_null());
   }
-  free(sr.a);
-  return 0;
+}
+
+/* Dossiers of a programme that declared points. */
+static int64_t programme_dossiers(int64_t id) {
+  return db_get_int(0, "SELECT count(DISTINCT p.dossier_id) FROM aid_charge_points p"
+                       " JOIN aid_dossiers d ON d.id = p.dossier_id WHERE d.programme_id = ?", "i", id);
 }
 
 int charge_synthesis_json(int64_t programme_id, json_t *out) {
-  if (programme_id > 0) return synthesis_figures(CHARGE_PROGRAMME, programme_id, out);
-  if (synthesis_figures(CHARGE_ALL, 0, out) != 0) return -1;
-  json_t *list = json_array();
-  db_stmt *s = db_query("SELECT id, name FROM aid_programmes ORDER BY id", "");
-  int rc;
-  json_t *ids = json_array();
-  while ((rc = db_step(s)) == DB_ROW) {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(db_int(s, 0)));
-    json_object_set_new(o, "name", json_string(db_text(s, 1)));
-    json_array_append_new(ids, o);
+  series sr;
+  if (programme_id > 0) {
+    if (series_load(CHARGE_PROGRAMME, programme_id, &sr) != 0) return -1;
+    synthesis_put(&sr, programme_dossiers(programme_id), out);
+    free(sr.a);
+    return 0;
   }
+  /* Every programme, then their sum: every point belongs to a dossier of
+  ** one programme, so the whole is the programmes' series added day by
+  ** day (cheaper than grouping all the dossier days again: at 5 million
+  ** sessions, 0.5 s instead of 1.5 s). */
+  json_t *list = json_array();
+  series all = {NULL, 0, 0};
+  size_t cap = 0;
+  int64_t dossiers = 0;
+  int rc = 0;
+  db_stmt *s = db_query("SELECT id, name FROM aid_programmes ORDER BY id", "");
+  json_t *progs = json_array();
+  int st;
+  while ((st = db_step(s)) == DB_ROW) json_array_append_new(progs, json_pack("{sIss}", "id", (json_int_t)db_int(s, 0),
+                                                                             "name", db_text(s, 1)));
   db_done(s);
+  if (st != DB_DONE) rc = -1;
   size_t i;
   json_t *o;
-  json_array_foreach(ids, i, o) {
-    if (rc == DB_ERROR || synthesis_figures(CHARGE_PROGRAMME, json_integer_value(json_object_get(o, "id")), o) != 0) {
-      rc = DB_ERROR;
+  json_array_foreach(progs, i, o) {
+    int64_t id = json_integer_value(json_object_get(o, "id"));
+    if (rc || series_load(CHARGE_PROGRAMME, id, &sr) != 0) {
+      rc = -1;
       break;
     }
+    int64_t n = programme_dossiers(id);
+    synthesis_put(&sr, n, o);
     json_array_append(list, o);
+    dossiers += n;
+    all.points += sr.points;
+    if (all.n + sr.n > cap) {
+      cap = (all.n + sr.n) * 2;
+      all.a = xrealloc(all.a, cap * sizeof(dayrow));
+    }
+    if (sr.n) memcpy(all.a + all.n, sr.a, sr.n * sizeof(dayrow));
+    all.n += sr.n;
+    free(sr.a);
   }
-  json_decref(ids);
+  json_decref(progs);
+  if (!rc) {
+    qsort(all.a, all.n, sizeof(dayrow), dayrow_cmp);
+    size_t k = 0; /* fold the days the programmes share */
+    for (size_t j = 0; j < all.n; j++) {
+      if (k && all.a[k - 1].day == all.a[j].day) {
+        all.a[k - 1].sessions += all.a[j].sessions;
+        all.a[k - 1].wh += all.a[j].wh;
+        all.a[k - 1].busy_s += all.a[j].busy_s;
+      } else {
+        all.a[k++] = all.a[j];
+      }
+    }
+    all.n = k;
+    synthesis_put(&all, dossiers, out);
+  }
+  free(all.a);
   json_object_set_new(out, "programmes", list);
-  return rc == DB_ERROR ? -1 : 0;
+  return rc;
 }

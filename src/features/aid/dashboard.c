@@ -3,7 +3,10 @@
 ** for territory admins and instructors ("aid.stats"): requests by status and
 ** programme; amounts requested, committed and paid by target and by month;
 ** points financed; each envelope's use; the instruction delays (median and
-** 90th percentile). Filters: programme and period. Charts are SVG drawn
+** 90th percentile); the charging data of the funded points (sessions,
+** energy, occupancy per programme, from charge.h). Filters: programme and
+** period (the charging data ignores the period: it covers every day with
+** data). Charts are SVG drawn
 ** here as numbers the template places (no script, nothing raw); each sits
 ** next to the table of its figures, and every table downloads as CSV or
 ** XLSX (core/sheet.h) from the same rows.
@@ -37,6 +40,13 @@
 ** rebuild; a row older than DASH_MAX_AGE is rebuilt whatever the probe says
 ** (a deleted draft leaves no trace in it). The envelopes are read live
 ** from aid_programmes, one row per programme: a validation shows at once.
+**
+** The charging-data synthesis (charge_synthesis_json, about 0.5 s at 5
+** million sessions) is the same for every choice of filters and changes
+** only with a load, so it has its own cache row (key "charge"), current
+** while aid_charge_marker (charge.h) reads the same; the probe reads the
+** marker too, so a load also renews the pages. A visit after a status
+** change recomputes the dossiers' figures and reuses that row.
 */
 #include <math.h>
 #include <stdio.h>
@@ -49,6 +59,7 @@
 #include "core/log.h"
 #include "core/sheet.h"
 #include "features/aid/aid.h"
+#include "features/aid/charge.h"
 #include "features/aid/dossier.h"
 
 #define DASH_SLOW_MS 50        /* a rebuild this slow is not repeated at once */
@@ -287,18 +298,21 @@ static json_t *dash_build(const dfilter *f) {
   return d;
 }
 
+/* The charging data's change marker (charge.h): one row. */
+#define CHARGE_MARKER_SQL "(SELECT coalesce(max(n), 0) FROM aid_charge_marker)"
+
 /* What the page depends on, read in a few index lookups: the last
 ** history row and the last dossier (every status change writes the one,
-** every new dossier is the other), and the programmes' table (names,
-** envelopes, commitments: four rows). */
+** every new dossier is the other), the programmes' table (names,
+** envelopes, commitments: four rows) and the charging data's marker. */
 static char *probe(arena *a) {
   db_stmt *s = db_query("SELECT (SELECT coalesce(max(id), 0) FROM aid_dossier_events),"
                         " (SELECT coalesce(max(id), 0) FROM aid_dossiers),"
                         " (SELECT count(*) || ':' || coalesce(max(updated_at), 0) || ':' ||"
                         " coalesce(sum(committed_cents), 0) || ':' || coalesce(sum(committed_points), 0)"
-                        " FROM aid_programmes)", "");
-  char *z = db_step(s) == DB_ROW ? arena_printf(a, "%lld.%lld.%s", (long long)db_int(s, 0), (long long)db_int(s, 1),
-                                                db_text(s, 2))
+                        " FROM aid_programmes), " CHARGE_MARKER_SQL, "");
+  char *z = db_step(s) == DB_ROW ? arena_printf(a, "%lld.%lld.%s.%lld", (long long)db_int(s, 0),
+                                                (long long)db_int(s, 1), db_text(s, 2), (long long)db_int(s, 3))
                                  : arena_strdup(a, "?");
   db_done(s);
   return z;
@@ -308,6 +322,13 @@ static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether a cache row built at `at` (unix ms) in `ms` with probe value
+** `gen` may serve now that the probe reads `now_gen` (see the top). */
+static int row_current(const char *gen, const char *now_gen, int64_t at, int64_t ms) {
+  int64_t age = now_ms() - at;
+  return (str_eq(gen, now_gen) || (ms >= DASH_SLOW_MS && age < ms * DASH_STALE_FACTOR)) && age < DASH_MAX_AGE_MS;
 }
 
 /* What the cache holds for one choice of filters. */
@@ -326,16 +347,13 @@ typedef struct dcache {
 static void cache_get(req *r, const dfilter *f, dcache *c, int want_html) {
   memset(c, 0, sizeof *c);
   c->gen = probe(r->a);
-  int64_t now = now_ms();
   db_stmt *s = db_query("SELECT gen, built_at, build_ms, html IS NOT NULL FROM aid_dash_cache WHERE key=?", "t",
                         f->key);
   int current = 0;
   if (db_step(s) == DB_ROW) {
-    int64_t at = db_int(s, 1), ms = db_int(s, 2), age = now - at;
-    current = (str_eq(db_text(s, 0), c->gen) || (ms >= DASH_SLOW_MS && age < ms * DASH_STALE_FACTOR)) &&
-              age < DASH_MAX_AGE_MS;
-    c->built_at = at;
-    c->build_ms = ms;
+    current = row_current(db_text(s, 0), c->gen, db_int(s, 1), db_int(s, 2));
+    c->built_at = db_int(s, 1);
+    c->build_ms = db_int(s, 2);
     want_html = want_html && db_int(s, 3);
   }
   db_done(s);
@@ -350,11 +368,44 @@ static void cache_get(req *r, const dfilter *f, dcache *c, int want_html) {
   db_done(s);
 }
 
-/* Fills c->fig from the dossiers when the cache had nothing current. */
+#define CHARGE_KEY "charge" /* aid_dash_cache.key of the charging-data synthesis */
+
+/* The charging-data synthesis of every programme (charge.h), from its
+** cache row when current, else computed and stored. Returns a new
+** reference; an empty object when the data could not be read (logged). */
+static json_t *charge_figures(req *r) {
+  char marker[32];
+  snprintf(marker, sizeof marker, "%lld", (long long)db_get_int(0, "SELECT " CHARGE_MARKER_SQL, ""));
+  json_t *o = NULL;
+  db_stmt *s = db_query("SELECT gen, built_at, build_ms, data FROM aid_dash_cache WHERE key=?", "t", CHARGE_KEY);
+  if (db_step(s) == DB_ROW && row_current(db_text(s, 0), marker, db_int(s, 1), db_int(s, 2)))
+    o = json_loads(db_text(s, 3), 0, NULL);
+  db_done(s);
+  if (o) return o;
+  int64_t t0 = now_ms();
+  o = json_object();
+  if (charge_synthesis_json(0, o) != 0) {
+    log_error("aid", "[%s] dashboard: charging data not read", r->id);
+    json_decref(o);
+    return json_object();
+  }
+  char *data = json_dumps(o, JSON_COMPACT);
+  if (!data || db_run("INSERT INTO aid_dash_cache(key, gen, built_at, build_ms, data) VALUES(?,?,?,?,?)"
+                      " ON CONFLICT(key) DO UPDATE SET gen=excluded.gen, built_at=excluded.built_at,"
+                      " build_ms=excluded.build_ms, data=excluded.data",
+                      "ttiit", CHARGE_KEY, marker, t0, now_ms() - t0, data) != DB_DONE)
+    log_error("aid", "[%s] dashboard: charging-data cache not stored (shown anyway)", r->id);
+  free(data);
+  return o;
+}
+
+/* Fills c->fig from the dossiers (and the charging data's own row) when
+** the cache had nothing current. */
 static void cache_build(req *r, const dfilter *f, dcache *c) {
   if (c->fig) return;
   int64_t t0 = now_ms();
   c->fig = dash_build(f);
+  json_object_set_new(c->fig, "charge", charge_figures(r));
   c->built_at = t0;
   c->build_ms = now_ms() - t0;
   c->html = NULL;
@@ -606,6 +657,47 @@ static void table_delays(json_t *fig, dtable *t) {
   }
 }
 
+/* The synthesis of one programme, or of all, as a row of the charge table. */
+static void charge_row(dtable *t, const char *head, json_t *x) {
+  json_t *r = json_array(), *occ = json_object_get(x, "occupancy_pct");
+  json_array_append_new(r, json_string(head));
+  json_array_append_new(r, json_integer(json_integer_value(json_object_get(x, "points"))));
+  json_array_append_new(r, json_integer(json_integer_value(json_object_get(x, "dossiers"))));
+  json_array_append_new(r, json_integer(json_integer_value(json_object_get(x, "sessions"))));
+  json_array_append_new(r, json_integer((json_int_t)llround(json_number_value(json_object_get(x, "energy_kwh")))));
+  json_array_append_new(r, json_integer((json_int_t)llround(json_number_value(json_object_get(x, "busy_hours")))));
+  json_array_append_new(r, json_is_number(occ) ? json_real(json_number_value(occ)) : json_null());
+  for (int k = 0; k < 2; k++) {
+    json_t *day = json_object_get(x, k ? "last_day" : "first_day");
+    json_array_append_new(r, json_is_string(day) ? json_copy(day) : json_null());
+  }
+  json_array_append_new(t->rows, r);
+}
+
+/* Charging data per programme shown, and their total when every programme
+** is: since the first day with data, whatever the period. */
+static void table_charge(const dfilter *f, json_t *fig, const dprog *progs, int nprog, dtable *t) {
+  *t = (dtable){.id = "charge", .title = _("Données de charge par programme"), .rows = json_array()};
+  col(t, _("Programme"), SHEET_TEXT);
+  col(t, _("Points déclarés"), SHEET_INT);
+  col(t, _("Demandes avec points"), SHEET_INT);
+  col(t, _("Sessions"), SHEET_INT);
+  col(t, _("Énergie (kWh)"), SHEET_INT);
+  col(t, _("Heures d’occupation"), SHEET_INT);
+  col(t, _("Occupation (%)"), SHEET_REAL);
+  col(t, _("Premier jour"), SHEET_TEXT);
+  col(t, _("Dernier jour"), SHEET_TEXT);
+  json_t *ch = json_object_get(fig, "charge"), *list = json_object_get(ch, "programmes");
+  int shown[DASH_PROGS_MAX], ns = shown_progs(f, progs, nprog, shown);
+  for (int j = 0; j < ns; j++) {
+    json_t *x = NULL, *e;
+    size_t i;
+    json_array_foreach(list, i, e) if (json_integer_value(json_object_get(e, "id")) == progs[shown[j]].id) x = e;
+    charge_row(t, progs[shown[j]].name, x); /* NULL (a programme made since): zeros */
+  }
+  if (!f->programme) charge_row(t, _("Total"), ch);
+}
+
 /* ------------------------------------------------------------ display */
 
 /* Cents as whole euros, French: "12 345 €". */
@@ -670,6 +762,22 @@ static const char *month_label(arena *a, const char *z) {
   return ym < 0 ? z : arena_printf(a, "%s %d", _(month_names[ym % 12]), ym / 12);
 }
 
+/* "2025-11-03" → "03/11/2025"; anything else as it is. */
+static const char *day_label(arena *a, const char *z) {
+  if (!aid_date_valid(z)) return z;
+  char out[16];
+  aid_format_date(out, sizeof out, z);
+  return arena_strdup(a, out);
+}
+
+/* A percentage as the charging pages write shares: "37,5 %", "0,05 %"
+** (small occupancies are common: one decimal would say 0,0). */
+static const char *share_label(arena *a, double pct) {
+  char z[32];
+  charge_format_share(z, sizeof z, (int64_t)llround(pct * 100));
+  return arena_strdup(a, z);
+}
+
 /* The export link of table id (format csv or xlsx) with the filters. */
 static const char *export_url(arena *a, const dfilter *f, const char *id, const char *format) {
   buf b = {0};
@@ -700,6 +808,8 @@ static json_t *table_json(arena *a, const dfilter *f, const dtable *t) {
       json_t *cell = json_object(), *v = json_array_get(row, (size_t)c);
       const char *z = cell_text(a, t->cols[c].kind, v);
       if (c == 0 && !strcmp(t->id, "mois")) z = month_label(a, z);
+      if (c >= 7 && !strcmp(t->id, "charge")) z = day_label(a, z);
+      if (c == 6 && !strcmp(t->id, "charge") && json_is_number(v)) z = share_label(a, json_number_value(v));
       json_object_set_new(cell, "v", json_string(z));
       json_object_set_new(cell, c == 0 ? "head" : "num", json_true());
       json_array_append_new(cells, cell);
@@ -951,6 +1061,30 @@ static json_t *chart_of_table(arena *a, const dtable *t, const char *const *name
   return c;
 }
 
+/* Energy delivered per programme (the charge table's rows but the total). */
+static json_t *chart_charge(arena *a, const dtable *t, const char *const *names, int nnames) {
+  size_t n = json_array_size(t->rows);
+  const char **cat = arena_alloc(a, (n + 1) * sizeof *cat), **lab = arena_alloc(a, (n + 1) * sizeof *lab);
+  double *v = arena_alloc(a, (n + 1) * sizeof *v), vmax = 0;
+  int ncat = 0;
+  for (size_t i = 0; i < n && (int)i < nnames; i++) {
+    json_t *row = json_array_get(t->rows, i);
+    int64_t kwh = json_integer_value(json_array_get(row, 4));
+    cat[ncat] = names[i];
+    v[ncat] = (double)kwh;
+    lab[ncat] = arena_printf(a, "%s\u00a0kWh, %s %s", count_text(a, kwh),
+                             count_text(a, json_integer_value(json_array_get(row, 3))), _("sessions"));
+    if (v[ncat] > vmax) vmax = v[ncat];
+    ncat++;
+  }
+  const char *ser[] = {_("Énergie délivrée")};
+  return chart_hbars(a, "graphe-charge", _("Énergie délivrée par programme"),
+                     _("Diagramme en barres horizontales : l’énergie délivrée par les points de recharge financés de "
+                       "chaque programme, en kWh, avec le nombre de sessions. Les chiffres sont dans le tableau qui "
+                       "suit."),
+                     ncat, cat, 1, ser, v, lab, vmax);
+}
+
 /* ----------------------------------------------------------------- pages */
 
 typedef struct dash {
@@ -958,7 +1092,7 @@ typedef struct dash {
   dprog progs[DASH_PROGS_MAX * 4];
   int nprog;
   dcache c;                  /* the figures and, maybe, the rendered body */
-  dtable t[5];               /* statuts, mois, cibles, enveloppes, delais */
+  dtable t[6];               /* statuts, mois, cibles, enveloppes, delais, charge */
   dmonth months[DASH_MONTHS_MAX];
   int first_month, nmonth;
 } dash;
@@ -989,6 +1123,7 @@ static void dash_tables(req *r, dash *d) {
   table_targets(&d->f, d->c.fig, d->progs, d->nprog, &d->t[2]);
   table_envelopes(&d->f, d->progs, d->nprog, &d->t[3]);
   table_delays(d->c.fig, &d->t[4]);
+  table_charge(&d->f, d->c.fig, d->progs, d->nprog, &d->t[5]);
 }
 
 /* The filter selects, with the current choice selected. */
@@ -1046,6 +1181,37 @@ static json_t *cards_json(arena *a, const dash *d) {
   return c;
 }
 
+/* The charging data's headline figures (the charge table's last row: the
+** total, or the one programme chosen), its period, and a link to each
+** shown programme's charging-data page. */
+static json_t *charge_json(arena *a, const dash *d, const int *shown, int ns) {
+  const dtable *t = &d->t[5];
+  json_t *last = json_array_get(t->rows, json_array_size(t->rows) - 1), *c = json_object();
+  int64_t points = json_integer_value(json_array_get(last, 1));
+  json_object_set_new(c, "points", json_string(count_text(a, points)));
+  json_object_set_new(c, "dossiers", json_string(count_text(a, json_integer_value(json_array_get(last, 2)))));
+  json_object_set_new(c, "sessions", json_string(count_text(a, json_integer_value(json_array_get(last, 3)))));
+  json_object_set_new(c, "energy", json_string(count_text(a, json_integer_value(json_array_get(last, 4)))));
+  json_t *occ = json_array_get(last, 6), *first = json_array_get(last, 7), *lastday = json_array_get(last, 8);
+  if (json_is_number(occ)) json_object_set_new(c, "occupancy", json_string(share_label(a, json_number_value(occ))));
+  if (json_is_string(first) && json_is_string(lastday)) {
+    json_object_set_new(c, "first_day", json_string(day_label(a, json_string_value(first))));
+    json_object_set_new(c, "last_day", json_string(day_label(a, json_string_value(lastday))));
+  }
+  if (!points) json_object_set_new(c, "no_points", json_true());
+  json_t *links = json_array();
+  for (int j = 0; j < ns; j++) {
+    json_t *l = json_object();
+    json_object_set_new(l, "name", json_string(d->progs[shown[j]].name));
+    if (j) json_object_set_new(l, "sep", json_true());
+    json_object_set_new(l, "href", json_string(arena_printf(a, "/instruction/programmes/%lld/donnees",
+                                                            (long long)d->progs[shown[j]].id)));
+    json_array_append_new(links, l);
+  }
+  json_object_set_new(c, "programmes", links);
+  return c;
+}
+
 /* The page's body (everything but the layout and the admin menu), as
 ** templates/dashboard_body.html renders it. Returns an arena string. */
 static const char *body_html(req *r, dash *d) {
@@ -1059,16 +1225,14 @@ static const char *body_html(req *r, dash *d) {
   for (size_t i = 0; i < ARRAY_SIZE(d->t); i++) {
     json_t *t = table_json(r->a, &d->f, &d->t[i]);
     if (i == 1) json_object_set_new(t, "chart", chart_months(r->a, d->first_month, d->nmonth, d->months));
+    else if (i == 5) json_object_set_new(t, "chart", chart_charge(r->a, &d->t[i], names, ns));
     else if (i != 4) json_object_set_new(t, "chart", chart_of_table(r->a, &d->t[i], names));
     json_object_set_new(sections, d->t[i].id, t);
   }
   json_object_set_new(o, "tables", sections);
   json_object_set_new(o, "xlsx_all", json_string(export_url(r->a, &d->f, "tout", "xlsx")));
   json_object_set_new(o, "built", json_string(fmt_datetime(r->a, d->c.built_at / 1000, "")));
-  /* PLACEHOLDER(aidcharge): the charging-data synthesis of
-  ** features/aid/charge.h goes here when that branch lands; until then the
-  ** template shows a notice in the "Données de charge" section. */
-  json_object_set_new(o, "charge", json_null());
+  json_object_set_new(o, "charge", charge_json(r->a, d, shown, ns));
   buf b = {0};
   http_render_fragment("aid/dashboard_body", o, &b);
   json_decref(o);

@@ -197,6 +197,7 @@ static void seed(void) {
               demo[i].bonus_cents, demo[i].bonus_label, demo[i].costs, demo[i].budget_cents, demo[i].max_points,
               "2025-01-01", strcmp(today, end) > 0 ? today : end, demo[i].docs, demo[i].spec, now, now);
   catalog_seed();
+  aid_demo_seed();
 }
 
 /* Daily: validated dossiers whose proofs are late become "expirée". */

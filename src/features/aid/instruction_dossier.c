@@ -40,6 +40,7 @@
 #include "features/aid/aid.h"
 #include "features/aid/apply.h"
 #include "features/aid/catalog.h"
+#include "features/aid/charge.h"
 #include "features/aid/dossier.h"
 #include "features/aid/instruction.h"
 
@@ -401,6 +402,18 @@ static void dossier_threads(req *r, int64_t id, json_t *d) {
   json_object_set_new(d, "history", a);
 }
 
+/* The link to the dossier's charging data (charge_pages.c), when there is
+** any or may be: points declared, or a status that takes data (a
+** cancelled or expired dossier keeps the points it declared). */
+static void charge_link(req *r, int64_t id, const char *st, json_t *d) {
+  int64_t n = db_get_int(0, "SELECT count(*) FROM aid_charge_points WHERE dossier_id=?", "i", id);
+  if (!n && !charge_dossier_open(st)) return;
+  json_t *c = json_object();
+  json_object_set_new(c, "href", json_string(arena_printf(r->a, "/instruction/dossiers/%lld/donnees", (long long)id)));
+  json_object_set_new(c, "declared", json_integer(n));
+  json_object_set_new(d, "charge", c);
+}
+
 /* Renders the dossier page with status, the form f (NULL: a fresh page)
 ** and, when err is set, that message under the action `action`. */
 static void page(req *r, int status, int64_t id, form *f, const char *action, const char *err) {
@@ -419,6 +432,7 @@ static void page(req *r, int status, int64_t id, form *f, const char *action, co
   json_object_set_new(d, "programme", programme_json(r, prog, id, &docs));
   json_object_set_new(d, "org", org_json(r, org));
   dossier_threads(r, id, d);
+  charge_link(r, id, st, d);
   int open = !strcmp(st, "deposee") || !strcmp(st, "en_instruction") || !strcmp(st, "complements");
   json_t *can = json_object();
   if (strcmp(st, "deposee") == 0 || strcmp(st, "complements") == 0) json_object_set_new(can, "start", json_true());

@@ -197,9 +197,12 @@ void label_new_post(req *r) {
 
 void label_page(req *r) {
   int64_t id;
-  if (cat_mine_or_reply(r, &cat_label, &id, NULL, NULL)) return;
+  const char *status;
+  if (cat_mine_or_reply(r, &cat_label, &id, &status, NULL)) return;
   json_t *d = json_object();
   json_object_set_new(d, "nav_labels", json_true());
+  /* A validated offer leads on to the programmes open to a request. */
+  json_object_set_new(d, "validated", json_boolean(!strcmp(status, "validee")));
   json_t *l = json_object();
   label_json(r, id, l);
   json_object_set_new(d, "l", l);
