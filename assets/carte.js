@@ -7,9 +7,15 @@
  * The element #carte gives: data-api, the GeoJSON (WGS84) of the layers with
  * a "layer" and a "class" property per feature; data-tiles, a tile URL
  * template ("" = no background, vector layers only); data-attribution, its
- * credit. Paths get the same CSS classes as the SVG (guichet.css), so both
- * maps look alike. Text from the data is set with textContent, never as
- * HTML.
+ * credit; data-label, the map's name (optional). Paths get the same CSS
+ * classes as the SVG (guichet.css), so both maps look alike. Text from the
+ * data is set with textContent, never as HTML.
+ *
+ * Layers: "commune", "zone", "network" (the public map and the operators'),
+ * "requests" (the public map: a count per commune) and "request" (the
+ * operators' map, /operateur/demandes/carte: one point per request with its
+ * title and the address of its page). The view fits the points and the
+ * highlighted networks ("courant") when there are any, else everything.
  */
 (function () {
   "use strict";
@@ -43,7 +49,7 @@
     holder = document.createElement("div");
     holder.className = "carte-leaflet";
     holder.setAttribute("role", "region");
-    holder.setAttribute("aria-label", "Carte interactive des réseaux de chaleur");
+    holder.setAttribute("aria-label", el.getAttribute("data-label") || "Carte interactive des réseaux de chaleur");
     el.appendChild(holder);
     var map = L.map(holder, { scrollWheelZoom: false });
     var tiles = el.getAttribute("data-tiles");
@@ -86,16 +92,32 @@
         return m;
       }
     });
-    [communes, zones, networks, requests].forEach(function (l) { l.addTo(map); });
-    L.control.layers(null, {
-      "Communes": communes,
-      "Zones prioritaires": zones,
-      "Réseaux": networks,
-      "Demandes par commune": requests
-    }, { collapsed: false }).addTo(map);
-    var all = L.featureGroup([communes, zones, networks, requests]);
-    var b = all.getBounds();
-    if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
+    var points = L.geoJSON(only("request"), {
+      pointToLayer: function (f, latlng) {
+        var p = f.properties;
+        var m = L.circleMarker(latlng, { radius: 6, className: p["class"] });
+        m.bindTooltip(p.title);
+        if (typeof p.href === "string" && /^\/[^\/]/.test(p.href)) {
+          m.on("click", function () { window.location.href = p.href; });
+        }
+        return m;
+      }
+    });
+    /* The base layers always; the requests' layers when the data has them. */
+    var named = [["Communes", communes, 1], ["Zones prioritaires", zones, 1], ["Réseaux", networks, 1],
+                 ["Demandes par commune", requests, 0], ["Demandes", points, 0]];
+    var overlays = {};
+    named.forEach(function (x) {
+      if (x[2] || x[1].getLayers().length) { x[1].addTo(map); overlays[x[0]] = x[1]; }
+    });
+    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    var b = L.latLngBounds([]);
+    points.eachLayer(function (l) { b.extend(l.getLatLng()); });
+    networks.eachLayer(function (l) {
+      if (/\bcourant\b/.test(l.feature.properties["class"] || "")) b.extend(l.getBounds());
+    });
+    if (!b.isValid()) b = L.featureGroup([communes, zones, networks, requests]).getBounds();
+    if (b.isValid()) map.fitBounds(b, { padding: [10, 10], maxZoom: 16 });
     else map.setView([46.6, 2.4], 6);
     var svg = el.querySelector("svg");
     if (svg) svg.style.display = "none";

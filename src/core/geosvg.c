@@ -309,6 +309,14 @@ void geosvg_text(geosvg *g, double x, double y, const char *zClass, const char *
   g->nDrawn++;
 }
 
+void geosvg_link_begin(geosvg *g, const char *zHref) {
+  buf_puts(&g->out, "<a");
+  attr(&g->out, "href", zHref);
+  buf_puts(&g->out, " tabindex=\"-1\">");
+}
+
+void geosvg_link_end(geosvg *g) { buf_puts(&g->out, "</a>"); }
+
 /* ------------------------------------------------------------ layers */
 
 typedef struct layer_ctx {

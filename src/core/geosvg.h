@@ -70,6 +70,15 @@ int geosvg_shape(geosvg *g, const geo_shape *s, const char *zClass, const char *
 void geosvg_circle(geosvg *g, double x, double y, double r, const char *zClass, const char *zTitle);
 void geosvg_text(geosvg *g, double x, double y, const char *zClass, const char *zText);
 
+/* Makes what is drawn until geosvg_link_end a link to zHref (an <a>
+** element: links in an inline SVG work without JavaScript). zHref is
+** escaped, not checked: the caller builds it. The drawing is one image to
+** assistive technology (role="img" makes its content presentational), so
+** its links are kept out of the tab order too (tabindex="-1"): a page that
+** links from a map lists the same links in its text. Links do not nest. */
+void geosvg_link_begin(geosvg *g, const char *zHref);
+void geosvg_link_end(geosvg *g);
+
 /* Decides how a feature of a layer is drawn: 0 skips it, 1 draws it with
 ** *zClass and *zTitle (strings that outlive the call, NULL allowed). */
 typedef int (*geosvg_style_fn)(void *arg, const geo_shape *s, const char **zClass, const char **zTitle);

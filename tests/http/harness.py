@@ -239,17 +239,20 @@ class People:
     """A test module's accounts, one per role: created on first use, each
     with a logged-in client kept between tests (and logged in again if its
     session ended). people = People({"instructor": "i@exemple.fr", …});
-    people.client(srv, "instructor"), people.id(srv, "instructor")."""
+    people.client(srv, "instructor"), people.id(srv, "instructor"). A value
+    may also be (email, role), for several accounts of one role:
+    People({"operator_b": ("b@exemple.fr", "operator")})."""
 
     def __init__(self, emails):
-        self.emails = dict(emails)
+        self.accounts = {k: v if isinstance(v, tuple) else (v, k) for k, v in emails.items()}
+        self.emails = {k: v[0] for k, v in self.accounts.items()}
         self.ids = {}
         self.clients = {}
 
     def id(self, srv, role):
         if not self.ids:
-            for r, email in self.emails.items():
-                self.ids[r] = srv.add_user(email, r)
+            for k, (email, r) in self.accounts.items():
+                self.ids[k] = srv.add_user(email, r)
         return self.ids[role]
 
     def client(self, srv, role):

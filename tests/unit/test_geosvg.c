@@ -211,6 +211,19 @@ Test(geosvg, points_circles_and_texts) {
   free(z);
 }
 
+Test(geosvg, links_wrap_what_is_drawn_and_escape_their_address) {
+  geosvg g;
+  begin100(&g);
+  geosvg_link_begin(&g, "/operateur/demandes/12?a=1&b=\"2\"");
+  geosvg_circle(&g, 250, 750, 5, "demande st-a_traiter", "Demande 12");
+  geosvg_link_end(&g);
+  char *z = geosvg_end(&g);
+  cr_assert(strstr(z, "<a href=\"/operateur/demandes/12?a&#61;1&amp;b&#61;&quot;2&quot;\" tabindex=\"-1\"><circle cx=\"25\""
+                      " cy=\"25\" r=\"5\" class=\"demande st-a_traiter\"><title>Demande 12</title></circle></a></svg>"),
+            "%s", z);
+  free(z);
+}
+
 Test(geosvg, class_names_are_escaped) {
   geosvg g;
   begin100(&g);

@@ -14,7 +14,8 @@
 **
 ** Files: eligibility.c (test and contact requests), networks_pages.c
 ** (admin), requests_list.c (operators' table and exports), operator_pages.c
-** (one request: status, e-mails), api.c (CRM API), reminders.c (job),
+** (one request: status, e-mails), requests_map.c (the operators' map of
+** their requests, same filters as the table), api.c (CRM API), reminders.c (job),
 ** map_pages.c (public map, GeoJSON, admin network map), stats_pages.c
 ** (/stats, CSV, test counter), compare_pages.c (cost and CO2 comparator,
 ** its dated parameters), bulk.c (bulk eligibility of a CSV file).
@@ -70,6 +71,8 @@ static const struct route routes[] = {
     {"GET", "/operateur/demandes", "heat.operate", 0, 0, requests_page},
     {"GET", "/operateur/demandes.csv", "heat.operate", 0, 0, requests_csv},
     {"GET", "/operateur/demandes.xlsx", "heat.operate", 0, 0, requests_xlsx},
+    {"GET", "/operateur/demandes/carte", "heat.operate", 0, 0, requests_map_page},              /* before :id */
+    {"GET", "/operateur/demandes/carte.json", "heat.operate", R_API, 0, requests_map_api},     /* before :id */
     {"GET", "/operateur/demandes/:id", "heat.operate", 0, 0, request_page},
     {"POST", "/operateur/demandes/:id/statut", "heat.operate", 0, HEAT_FORM_BODY, request_status_post},
     {"POST", "/operateur/demandes/:id/message", "heat.operate", 0, HEAT_FORM_BODY, request_message_post},

@@ -2,7 +2,8 @@
 ** heat_int.h — what the files of the heat feature share (not for other
 ** features: they use heat.h). Handlers live in networks_pages.c (admin),
 ** eligibility.c (public page, API, contact requests), operator_pages.c
-** (operators' back office) and bulk.c (bulk eligibility of a CSV file);
+** (operators' back office), requests_list.c and requests_map.c (the
+** operators' table and map) and bulk.c (bulk eligibility of a CSV file);
 ** feature.c holds the route table.
 */
 #ifndef GUICHET_HEAT_INT_H
@@ -11,6 +12,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "core/form.h"
+#include "core/geosvg.h"
 #include "core/http.h"
 #include "core/listing.h"
 #include "features/heat/heat.h"
@@ -57,6 +60,24 @@ const char *heat_fmt_int(arena *a, int64_t n);
 /* The SVG map of one network's surroundings, its trace highlighted (arena;
 ** map_pages.c), or NULL when it has no trace (or on error, logged). */
 const char *heat_network_svg(req *r, const char *sncu);
+/* The layers under every map of the service (map_pages.c): communes,
+** priority zones and network traces. With mine (an object whose keys are
+** SNCU ids; NULL for the public map) those networks are highlighted
+** ("reseau courant") and the others greyed ("reseau autre"); without it
+** each is drawn by kind and openness. heat_map_base draws them over g's
+** box: 0, or -1 on a geo error. heat_map_base_json appends them to feats
+** as GeoJSON features (WGS84) with "layer" and "class" properties: 0 or -1. */
+int heat_map_base(req *r, geosvg *g, json_t *mine);
+int heat_map_base_json(req *r, json_t *feats, json_t *mine);
+/* The area the public map shows: the communes, else the networks and
+** zones. 1 with box set (Lambert-93), 0 when nothing geographic is
+** loaded, -1 on error. */
+int heat_map_territory_box(double box[4]);
+/* Adds "tiles" and "attribution" to d: the background carte.js puts under
+** the Leaflet map (configuration; "" for none). */
+void heat_map_tiles_into(json_t *d);
+/* [lon, lat] rounded to about 10 cm, for the GeoJSON of the maps. */
+json_t *heat_map_coord(double lon, double lat);
 
 /* Counts one eligibility test for /stats (stats_pages.c): in memory, added
 ** to the heat_test_counts table at most a minute later. source: "page",
@@ -77,6 +98,35 @@ void heat_test_flush(void);
   " n2.operator_org_id IN (SELECT m.org_id FROM org_members m WHERE m.user_id = ?)))"
 /* Adds HEAT_SCOPE_SQL for the request's user to w. */
 void heat_scope(listing_query *w, req *r);
+/* The networks n (alias of heat_networks) whose requests the user sees,
+** under the same rule. Binds (sees all, user id, user id). */
+#define HEAT_NETWORK_SCOPE_SQL                                                                          \
+  "(? = 1 OR n.operator_user_id = ? OR n.operator_org_id IN (SELECT m.org_id FROM org_members m"        \
+  " WHERE m.user_id = ?))"
+
+/* The filters of the operators' table, which its exports and the map of
+** requests take too (requests_list.c): statut, reseau, commune, du, au, q,
+** tri, ordre. */
+#define HEAT_NFILTERS 8
+typedef struct heat_filters {
+  const char *v[HEAT_NFILTERS];  /* trimmed query values, "" when absent (arena) */
+  listing_query w;               /* the scope and the filters */
+  int sort;                      /* the order, an index in requests_list.c's table */
+  int desc;                      /* 1: descending */
+} heat_filters;
+/* Reads and checks the filters of the query string into hf, the user's
+** scope included; French errors per field go into f, which keeps the
+** values. Returns the number of errors (then hf->w must not be used). */
+int heat_filters_parse(req *r, form *f, heat_filters *hf);
+/* "ORDER BY …" of hf, fixed text allocated in a. */
+const char *heat_filters_order(arena *a, const heat_filters *hf);
+/* What every view of the filtered requests shows around its rows, into
+** d: "all" (the user sees every request), the choices of the filter form
+** (status_opts, network_opts, commune_opts, from the user's scope),
+** "filters" (the name/value pairs a link keeps, order aside), "sort"
+** {key, order}, and "view" {table|map: true, path} for the tabs and the
+** form, view being "table" or "map". */
+void heat_filters_into(req *r, json_t *d, const heat_filters *hf, const char *view);
 
 /* One request as every list reads it: SELECT HEAT_ROW_COLS HEAT_ROW_FROM,
 ** columns numbered by HC_*. */
@@ -127,6 +177,8 @@ void request_post(req *r);
 void requests_page(req *r);
 void requests_csv(req *r);
 void requests_xlsx(req *r);
+void requests_map_page(req *r);
+void requests_map_api(req *r);
 void request_page(req *r);
 void request_status_post(req *r);
 void map_page(req *r);

@@ -1,8 +1,10 @@
 /*
 ** map_pages.c — the maps of the heat service: the public map /carte (an
 ** SVG drawn here, which works without JavaScript, that carte.js turns into
-** a Leaflet map fed by GET /api/v1/carte), and the map of one network on
-** its admin page.
+** a Leaflet map fed by GET /api/v1/carte), the map of one network on its
+** admin page, and the layers under every map of the service (heat_map_base:
+** communes, zones, traces), the operators' map of requests included
+** (requests_map.c).
 **
 ** What is public: the networks (traces, name, operator, heat or cold, open
 ** to connections, CO2 content, renewable share), the priority zones, the
@@ -157,8 +159,15 @@ static double count_radius(int64_t n) { return 5 + 3 * sqrt((double)n); }
 typedef struct style_ctx {
   req *r;             /* the request (arena for titles) */
   json_t *nets;       /* networks_by_sncu */
-  const char *only;   /* draw this network's trace as "courant" (admin map), or NULL */
+  json_t *mine;       /* SNCU ids drawn "courant", the others "autre"; NULL: by kind */
 } style_ctx;
+
+/* CSS classes of a network's trace on a map that highlights mine (see
+** heat_map_base), else network_class. */
+static const char *trace_class(json_t *mine, const char *sncu, json_t *n) {
+  if (!mine) return network_class(n);
+  return sncu && json_object_get(mine, sncu) ? "reseau courant" : "reseau autre";
+}
 
 static int style_commune(void *arg, const geo_shape *s, const char **zClass, const char **zTitle) {
   style_ctx *c = arg;
@@ -184,14 +193,13 @@ static int style_zone(void *arg, const geo_shape *s, const char **zClass, const 
 static int style_network(void *arg, const geo_shape *s, const char **zClass, const char **zTitle) {
   style_ctx *c = arg;
   json_t *n = s->ext_id ? json_object_get(c->nets, s->ext_id) : NULL;
-  *zClass = network_class(n);
-  if (c->only) *zClass = str_eq(s->ext_id, c->only) ? "reseau courant" : "reseau autre";
+  *zClass = trace_class(c->mine, s->ext_id, n);
   *zTitle = network_title(c->r, s->ext_id, n);
   return 1;
 }
 
-/* Draws the layers over box: communes, zones, networks. 0 or -1. */
-static int draw_layers(geosvg *g, style_ctx *c) {
+int heat_map_base(req *r, geosvg *g, json_t *mine) {
+  style_ctx c = {r, networks_by_sncu(r), mine};
   static const struct {
     const char *layer;      /* geo layer */
     const char *cls;        /* its group's class */
@@ -203,16 +211,14 @@ static int draw_layers(geosvg *g, style_ctx *c) {
   };
   for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
     geosvg_group_begin(g, layers[i].cls);
-    long n = geosvg_layer(g, layers[i].layer, layers[i].style, c);
+    long n = geosvg_layer(g, layers[i].layer, layers[i].style, &c);
     geosvg_group_end(g);
     if (n < 0) return -1;
   }
   return 0;
 }
 
-/* The area the public map shows: the communes, else the networks and zones.
-** 1 with box set, 0 when nothing geographic is loaded, -1 on error. */
-static int territory_box(double box[4]) {
+int heat_map_territory_box(double box[4]) {
   int rc = geo_layer_extent(HEAT_LAYER_COMMUNES, box);
   if (rc != 0) return rc;
   geosvg_box_empty(box);
@@ -228,17 +234,16 @@ static int territory_box(double box[4]) {
 
 /* The public map's SVG (arena), NULL when there is nothing to draw, or
 ** *err set on a geo or database error. */
-static const char *territory_svg(req *r, json_t *nets, const commune_count *cc, int ncc, int *err) {
+static const char *territory_svg(req *r, const commune_count *cc, int ncc, int *err) {
   double box[4];
-  int k = territory_box(box);
+  int k = heat_map_territory_box(box);
   *err = k < 0;
   if (k <= 0) return NULL;
   geosvg_box_pad(box, MAP_PAD, 500);
   geosvg g;
   geosvg_begin(&g, box, MAP_WIDTH, "carte-svg",
                _("Carte des réseaux de chaleur et de froid, des zones prioritaires et des demandes par commune"));
-  style_ctx c = {r, nets, NULL};
-  if (draw_layers(&g, &c) != 0) {
+  if (heat_map_base(r, &g, NULL) != 0) {
     geosvg_free(&g);
     *err = 1;
     return NULL;
@@ -272,21 +277,25 @@ static json_t *networks_list(json_t *nets) {
   return l;
 }
 
+void heat_map_tiles_into(json_t *d) {
+  json_object_set_new(d, "tiles", json_string(http_map_tiles()));
+  json_object_set_new(d, "attribution", json_string(*http_map_tiles() ? config_str("map_tiles_attribution") : ""));
+}
+
 void map_page(req *r) {
   json_t *nets = networks_by_sncu(r);
   commune_count *cc = NULL;
   int64_t total = 0;
   int ncc = requests_by_commune(r, &cc, &total);
   int err = ncc < 0;
-  const char *svg = err ? NULL : territory_svg(r, nets, cc, ncc, &err);
+  const char *svg = err ? NULL : territory_svg(r, cc, ncc, &err);
   if (err) {
     res_error(r, 500, _("La carte n’a pas pu être dessinée : réessayez dans un instant."));
     return;
   }
   json_t *d = json_object();
   if (svg) json_object_set_new(d, "svg", json_string(svg));
-  json_object_set_new(d, "tiles", json_string(http_map_tiles()));
-  json_object_set_new(d, "attribution", json_string(*http_map_tiles() ? config_str("map_tiles_attribution") : ""));
+  heat_map_tiles_into(d);
   json_object_set_new(d, "networks", networks_list(nets));
   json_t *l = json_array();
   for (int i = 0; i < ncc; i++)
@@ -299,7 +308,7 @@ void map_page(req *r) {
 
 /* ----------------------------------------------------------------- API */
 
-static json_t *coord(double x, double y) {
+json_t *heat_map_coord(double x, double y) {
   return json_pack("[f, f]", round(x * JSON_DEC) / JSON_DEC, round(y * JSON_DEC) / JSON_DEC);
 }
 
@@ -312,7 +321,7 @@ static json_t *part_json(const double *xy, int n) {
   json_t *a = json_array();
   for (size_t i = 0; i < k; i++) {
     double x = t[2 * i], y = t[2 * i + 1];
-    if (geo_l93_to_wgs84(&x, &y, 1) == 0) json_array_append_new(a, coord(x, y));
+    if (geo_l93_to_wgs84(&x, &y, 1) == 0) json_array_append_new(a, heat_map_coord(x, y));
   }
   free(t);
   return a;
@@ -327,7 +336,7 @@ static json_t *shape_geometry(const geo_shape *s) {
     int n = s->aPartLen[i];
     if (s->kind == GEO_POINT) {
       double x = xy[0], y = xy[1];
-      if (n >= 1 && geo_l93_to_wgs84(&x, &y, 1) == 0) json_array_append_new(parts, coord(x, y));
+      if (n >= 1 && geo_l93_to_wgs84(&x, &y, 1) == 0) json_array_append_new(parts, heat_map_coord(x, y));
     } else if (s->kind == GEO_LINE) {
       json_array_append_new(parts, part_json(xy, n));
     } else {
@@ -354,6 +363,7 @@ static json_t *shape_geometry(const geo_shape *s) {
 typedef struct api_ctx {
   json_t *features;   /* the collection's array */
   json_t *nets;       /* networks_by_sncu */
+  json_t *mine;       /* as style_ctx's */
   const char *layer;  /* "commune", "zone", "network": the "layer" property */
 } api_ctx;
 
@@ -366,7 +376,7 @@ static int api_feature_cb(void *arg, const geo_shape *s) {
     json_t *n = s->ext_id ? json_object_get(c->nets, s->ext_id) : NULL;
     if (n) json_object_update(props, n);
     else json_object_set_new(props, "id", s->ext_id ? json_string(s->ext_id) : json_null());
-    json_object_set_new(props, "class", json_string(network_class(n)));
+    json_object_set_new(props, "class", json_string(trace_class(c->mine, s->ext_id, n)));
   } else {
     json_t *p = geo_feature_props(s->id);
     const char *v = json_string_value(json_object_get(p, !strcmp(c->layer, "zone") ? "id" : "nom"));
@@ -379,22 +389,25 @@ static int api_feature_cb(void *arg, const geo_shape *s) {
   return 0;
 }
 
-void map_api(req *r) {
+int heat_map_base_json(req *r, json_t *feats, json_t *mine) {
   json_t *nets = networks_by_sncu(r);
-  commune_count *cc = NULL;
-  int64_t total = 0;
-  int ncc = requests_by_commune(r, &cc, &total);
-  json_t *feats = json_array();
   static const struct {
     const char *geo;    /* geo layer */
     const char *name;   /* "layer" property */
   } layers[] = {{HEAT_LAYER_COMMUNES, "commune"}, {HEAT_LAYER_ZONES, "zone"}, {HEAT_LAYER_LINES, "network"}};
-  int err = ncc < 0;
-  for (size_t i = 0; !err && i < sizeof layers / sizeof layers[0]; i++) {
-    api_ctx c = {feats, nets, layers[i].name};
-    err = geo_layer_each(layers[i].geo, NULL, api_feature_cb, &c) < 0;
+  for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+    api_ctx c = {feats, nets, mine, layers[i].name};
+    if (geo_layer_each(layers[i].geo, NULL, api_feature_cb, &c) < 0) return -1;
   }
-  if (err) {
+  return 0;
+}
+
+void map_api(req *r) {
+  commune_count *cc = NULL;
+  int64_t total = 0;
+  int ncc = requests_by_commune(r, &cc, &total);
+  json_t *feats = json_array();
+  if (ncc < 0 || heat_map_base_json(r, feats, NULL) != 0) {
     json_decref(feats);
     res_error(r, 500, _("La carte n’a pas pu être lue : réessayez dans un instant."));
     return;
@@ -404,9 +417,9 @@ void map_api(req *r) {
     double x = cc[i].x, y = cc[i].y;
     if (geo_l93_to_wgs84(&x, &y, 1) != 0) continue;
     json_array_append_new(feats, json_pack("{s:s, s:{s:s, s:o}, s:{s:s, s:s, s:s, s:I}}", "type", "Feature",
-                                              "geometry", "type", "Point", "coordinates", coord(x, y), "properties",
-                                              "layer", "requests", "class", "demandes", "commune", cc[i].name,
-                                              "requests", (json_int_t)cc[i].n));
+                                           "geometry", "type", "Point", "coordinates", heat_map_coord(x, y),
+                                           "properties", "layer", "requests", "class", "demandes", "commune",
+                                           cc[i].name, "requests", (json_int_t)cc[i].n));
   }
   json_t *o = json_pack("{s:s, s:o, s:I, s:s}", "type", "FeatureCollection", "features", feats, "requests_total",
                         (json_int_t)total, "licence",
@@ -424,8 +437,10 @@ const char *heat_network_svg(req *r, const char *sncu) {
   geosvg g;
   geosvg_begin(&g, box, NETWORK_MAP_WIDTH, "carte-svg carte-reseau",
                arena_printf(r->a, _("Carte du réseau %s, des autres réseaux et des zones prioritaires alentour"), sncu));
-  style_ctx c = {r, networks_by_sncu(r), sncu};
-  if (draw_layers(&g, &c) != 0) {
+  json_t *mine = json_pack("{s:b}", sncu, 1);
+  int rc = heat_map_base(r, &g, mine);
+  json_decref(mine);
+  if (rc != 0) {
     geosvg_free(&g);
     log_error("heat", "%s: map of network %s not drawn", r->id, sncu);
     return NULL;

@@ -1,6 +1,7 @@
 /*
 ** requests_list.c — the operators' table of contact requests
-** (/operateur/demandes) and its exports (/operateur/demandes.csv and .xlsx).
+** (/operateur/demandes) and its exports (/operateur/demandes.csv and .xlsx),
+** and the filters they share with the map of requests (requests_map.c).
 **
 ** Filters, all optional and combined with AND, in the query string:
 **   statut    a pipeline code (heat.c);
@@ -77,18 +78,9 @@ static const struct {
 
 static const char *const filter_names[] = {"statut", "reseau", "commune", "du", "au", "q", "tri", "ordre", NULL};
 enum { F_STATUT, F_RESEAU, F_COMMUNE, F_DU, F_AU, F_Q, F_TRI, F_ORDRE, F_COUNT };
+_Static_assert(F_COUNT == HEAT_NFILTERS, "heat_filters.v holds every filter");
 
-/* A parsed filter set: the values as typed, the WHERE clause, the order. */
-typedef struct filters {
-  const char *v[F_COUNT];  /* trimmed query values, "" when absent (arena) */
-  listing_query w;         /* scope and filters */
-  int sort;                /* index in sorts[] */
-  int desc;                /* 1: descending */
-} filters;
-
-/* Reads and checks the filters into hf; errors go into f (French, per
-** field). Returns the number of errors. */
-static int filters_parse(req *r, form *f, filters *hf) {
+int heat_filters_parse(req *r, form *f, heat_filters *hf) {
   memset(hf, 0, sizeof *hf);
   for (int i = 0; i < F_COUNT; i++) {
     hf->v[i] = req_query_trim(r, filter_names[i]);
@@ -147,15 +139,14 @@ static int filters_parse(req *r, form *f, filters *hf) {
   return f->nerr;
 }
 
-/* "ORDER BY …" of hf, from the fixed table, allocated in a. */
-static const char *order_by(arena *a, const filters *hf) {
+const char *heat_filters_order(arena *a, const heat_filters *hf) {
   const char *dir = hf->desc ? " DESC" : " ASC";
   return arena_printf(a, "ORDER BY %s%s, r.id%s", sorts[hf->sort].sql, dir, dir);
 }
 
 /* The filters a link keeps, as name/value pairs ending with NULL: every
 ** filter, and the order unless without_order. */
-static const char **keep_list(arena *a, const filters *hf, int without_order) {
+static const char **keep_list(arena *a, const heat_filters *hf, int without_order) {
   const char **k = arena_alloc(a, (2 * F_COUNT + 1) * sizeof *k);
   int n = 0;
   for (int i = 0; i < F_COUNT; i++) {
@@ -177,7 +168,7 @@ static json_t *keep_json(const char *const *keep) {
 /* ------------------------------------------------------------------ page */
 
 /* The filter choices: statuses, the networks and communes in the scope. */
-static void choices(req *r, json_t *d, const filters *hf) {
+static void choices(req *r, json_t *d, const heat_filters *hf) {
   json_t *st = json_array();
   for (int i = 0; i < heat_nstatuses; i++)
     json_array_append_new(st, json_pack("{s:s, s:s, s:b}", "value", heat_statuses[i].code, "label",
@@ -185,9 +176,8 @@ static void choices(req *r, json_t *d, const filters *hf) {
                                         !strcmp(hf->v[F_STATUT], heat_statuses[i].code)));
   json_object_set_new(d, "status_opts", st);
   json_t *nets = json_array();
-  db_stmt *s = db_query("SELECT n.id, n.sncu_id || ' ' || n.name FROM heat_networks n WHERE ? = 1 OR"
-                        " n.operator_user_id = ? OR n.operator_org_id IN (SELECT m.org_id FROM org_members m"
-                        " WHERE m.user_id = ?) ORDER BY n.sncu_id LIMIT ?",
+  db_stmt *s = db_query("SELECT n.id, n.sncu_id || ' ' || n.name FROM heat_networks n WHERE " HEAT_NETWORK_SCOPE_SQL
+                        " ORDER BY n.sncu_id LIMIT ?",
                         "iiii", (int64_t)heat_sees_all(r), r->me->id, r->me->id, (int64_t)MAX_CHOICES);
   while (db_step(s) == DB_ROW) {
     const char *id = arena_printf(r->a, "%lld", (long long)db_int(s, 0));
@@ -208,7 +198,7 @@ static void choices(req *r, json_t *d, const filters *hf) {
 }
 
 /* The column headers, with the link that sorts on each sortable one. */
-static json_t *headers(const filters *hf) {
+static json_t *headers(const heat_filters *hf) {
   json_t *l = json_array();
   for (size_t i = 0; i < ARRAY_SIZE(columns); i++) {
     json_t *c = json_pack("{s:s}", "label", _(columns[i].label));
@@ -223,17 +213,24 @@ static json_t *headers(const filters *hf) {
   return l;
 }
 
+void heat_filters_into(req *r, json_t *d, const heat_filters *hf, const char *view) {
+  json_object_set_new(d, "all", json_boolean(heat_sees_all(r)));
+  choices(r, d, hf);
+  json_object_set_new(d, "filters", keep_json(keep_list(r->a, hf, 1)));
+  json_object_set_new(d, "sort",
+                      json_pack("{s:s, s:s}", "key", sorts[hf->sort].key, "order", hf->desc ? "desc" : "asc"));
+  json_object_set_new(d, "view", json_pack("{s:b, s:s}", view, 1, "path",
+                                           !strcmp(view, "map") ? "/operateur/demandes/carte" : "/operateur/demandes"));
+}
+
 void requests_page(req *r) {
   json_t *d = json_object();
-  json_object_set_new(d, "all", json_boolean(heat_sees_all(r)));
   form f;
   form_init(&f, r, NULL);
-  filters hf;
-  int nerr = filters_parse(r, &f, &hf);
-  choices(r, d, &hf);
+  heat_filters hf;
+  int nerr = heat_filters_parse(r, &f, &hf);
+  heat_filters_into(r, d, &hf, "table");
   json_object_set_new(d, "columns", headers(&hf));
-  json_object_set_new(d, "filters", keep_json(keep_list(r->a, &hf, 1)));
-  json_object_set_new(d, "sort", json_pack("{s:s, s:s}", "key", sorts[hf.sort].key, "order", hf.desc ? "desc" : "asc"));
   if (nerr) {
     form_into(&f, d);
     res_page(r, 422, "heat/requests", d);
@@ -242,7 +239,8 @@ void requests_page(req *r) {
   int64_t total;
   if (listing_count_or_reply(r, &hf.w, "SELECT count(*) FROM heat_requests r", d, &total)) return;
   int64_t page = listing_pager(d, total, listing_page_arg(r), PER_PAGE, keep_list(r->a, &hf, 0));
-  db_stmt *s = listing_page_prep(&hf.w, "SELECT " HEAT_ROW_COLS HEAT_ROW_FROM, order_by(r->a, &hf), page, PER_PAGE);
+  db_stmt *s = listing_page_prep(&hf.w, "SELECT " HEAT_ROW_COLS HEAT_ROW_FROM, heat_filters_order(r->a, &hf), page,
+                                PER_PAGE);
   json_t *l = json_array();
   int rc;
   while ((rc = db_step(s)) == DB_ROW) {
@@ -310,8 +308,8 @@ static const sheet_col xcols[] = {
 static void export(req *r, sheet_format format) {
   form f;
   form_init(&f, r, NULL);
-  filters hf;
-  if (filters_parse(r, &f, &hf)) {
+  heat_filters hf;
+  if (heat_filters_parse(r, &f, &hf)) {
     json_t *errs = json_object_get(f.data, "errors");
     json_t *first = json_array_get(errs, 0);
     res_error(r, 422, first ? json_string_value(json_object_get(first, "message"))
@@ -320,7 +318,7 @@ static void export(req *r, sheet_format format) {
   }
   sheet_writer *w = sheet_open(r, format, sheet_name_today(r, "demandes-raccordement"), 0);
   sheet_tab(w, _("Demandes"), sheet_cols_tr(r, xcols, (int)ARRAY_SIZE(xcols)), (int)ARRAY_SIZE(xcols));
-  db_stmt *s = listing_query_prep(&hf.w, "SELECT " HEAT_ROW_COLS HEAT_ROW_FROM, order_by(r->a, &hf));
+  db_stmt *s = listing_query_prep(&hf.w, "SELECT " HEAT_ROW_COLS HEAT_ROW_FROM, heat_filters_order(r->a, &hf));
   int64_t n = 0;
   int rc;
   for (; (rc = db_step(s)) == DB_ROW; n++) sheet_db_row(w, s);

@@ -93,5 +93,35 @@ export default async function heat({ base, browser }) {
     assert(body.includes('Nous vous appelons cette semaine.'), 'no comment in the mail');
     assert(body.includes(`référence ${ref}`), 'no reference in the mail');
   });
+
+  await step('the operator\'s map: the request coloured by its status, with and without JavaScript', async () => {
+    // Two more requests of 1701C, and one of no network that must not show (all in La Rochelle,
+    // where map.mjs counts them).
+    sql("INSERT INTO heat_requests(created_at, updated_at, address, commune, lon, lat, profile, energy, heating_mode," +
+        " last_name, first_name, email, eligibility, network_id, routed_to, status) VALUES" +
+        " (1, 1, '2 Rue des Essais', 'La Rochelle', -1.1400, 46.1580, 'maison', 'gaz', 'individuel', 'A', 'B'," +
+        "  'a@exemple.fr', 'proche', (SELECT id FROM heat_networks WHERE sncu_id='1701C'), 'x', 'etude')," +
+        " (2, 2, '3 Rue des Essais', 'La Rochelle', -1.1380, 46.1560, 'maison', 'gaz', 'individuel', 'A', 'B'," +
+        "  'b@exemple.fr', 'proche', (SELECT id FROM heat_networks WHERE sncu_id='1701C'), 'x', 'realise')," +
+        " (3, 3, 'Ailleurs', 'La Rochelle', -1.1390, 46.1570, 'maison', 'gaz', 'individuel', 'A', 'B'," +
+        "  'c@exemple.fr', 'proche', NULL, 'x', 'a_traiter');");
+    await page.goto(base + '/operateur/demandes?statut=&tri=date&ordre=desc');
+    await submit(page, page.locator('#vue-carte'));
+    assert(/\/operateur\/demandes\/carte\?/.test(page.url()), 'the tab led to ' + page.url());
+    await page.locator('.carte-leaflet path.demande').first().waitFor();
+    assert(await page.locator('.carte-leaflet path.demande').count() === 3, 'Leaflet does not show the three requests');
+    assert(await page.locator('.carte-leaflet path.demande.st-prise_en_charge').count() === 1, 'status colour missing');
+    assert(await page.locator('.carte-leaflet path.reseau.courant').count() === 1, 'the network is not highlighted');
+    await shot(page, 'heat-operator-map-leaflet');
+    const ctx = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1100, height: 900 } });
+    await ctx.addCookies(await page.context().cookies());
+    const nojs = await ctx.newPage();
+    await nojs.goto(base + '/operateur/demandes/carte');
+    assert(await nojs.locator('#carte > svg circle.demande').count() === 3, 'the SVG does not show the three requests');
+    await shot(nojs, 'heat-operator-map-svg');
+    await Promise.all([nojs.waitForNavigation(), nojs.locator(`#carte a[href="/operateur/demandes/${ref}"] circle`).click()]);
+    assert(nojs.url().endsWith(`/operateur/demandes/${ref}`), 'the point led to ' + nojs.url());
+    await ctx.close();
+  });
   await checkProblems(operator.problems);
 }
