@@ -66,8 +66,8 @@ json_t *aid_instructor_opts(req *r, int64_t selected) {
   json_t *a = json_array();
   db_stmt *s = db_query("SELECT u.id, coalesce(nullif(trim(coalesce(u.first_name, '') || ' ' ||"
                         " coalesce(u.last_name, '')), ''), u.email) AS name FROM users u"
-                        " WHERE u.status = 'active' AND (u.id = ? OR EXISTS (SELECT 1 FROM user_roles ur"
-                        " WHERE ur.user_id = u.id AND ur.role = 'instructor')) ORDER BY name",
+                        " WHERE u.status = 'active' AND u.id IN (SELECT user_id FROM user_roles"
+                        " WHERE role = 'instructor' UNION SELECT ?) ORDER BY name",
                         "i", r->me->id);
   while (db_step(s) == DB_ROW) {
     json_t *o = json_object();
