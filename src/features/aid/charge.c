@@ -7,8 +7,8 @@
 ** A sessions load, per batch (CHARGE_BATCH_ROWS rows first, each next
 ** batch twice the last up to CHARGE_BATCH_MAX: the file's sessions land
 ** all over the table's B-tree, so a batch rewrites nearly every page it
-** touches, and a few big batches write far less than many small ones —
-** 179k rows/s → see BENCHMARKS.md at 5.2 M rows):
+** touches, and a few big batches write far less than many small ones:
+** at 5.2 M rows, 179k → 444k rows/s, see BENCHMARKS.md):
 **   row hook      the point is looked up in a hash of the organisation's
 **                 points (loaded once), the row checked (end after start,
 **                 length, not in the future) and appended to the batch in
