@@ -23,7 +23,8 @@
 ** runs a PASSIVE checkpoint after each commit, so the copy and the fsyncs
 ** overlap the parsing on the second core (on the reference box this takes
 ** ~10 % of a load's CPU off the loading thread; with a slow disk, every
-** fsync wait). Every CKPT_SYNC_BATCHES batches the loader waits for the
+** fsync wait). Every CKPT_SYNC_ROWS committed rows (16 default batches;
+** every batch once batches are that big) the loader waits for the
 ** checkpointer to catch up, so that its next transaction restarts the WAL
 ** from the beginning and the file stays bounded; at the end it waits for
 ** the last checkpoint, so the reported time includes writing the data
@@ -56,7 +57,7 @@
 #define ROW_MAX (1u << 20)     /* bytes in one record, all fields together */
 #define CELL_MAX 4096          /* cells in one record */
 #define NAME_MAX_LEN 63        /* identifiers, as PostgreSQL's NAMEDATALEN-1 */
-#define CKPT_SYNC_BATCHES 16   /* batches between waits for the checkpointer */
+#define CKPT_SYNC_ROWS 160000  /* rows committed between waits for the checkpointer */
 
 /* ----------------------------------------------------------- checkpointer */
 
@@ -292,8 +293,9 @@ typedef struct loader {
   db_stmt *st;           /* the INSERT, valid until the next db_prep */
   int inTx;              /* a batch transaction is open */
   size_t inBatch;        /* rows inserted in it */
-  size_t batchRows;      /* rows per batch */
+  size_t batchRows;      /* rows in this batch (doubles up to o->batch_rows_max) */
   ckpt ck;               /* the checkpointer */
+  size_t sinceSync;      /* rows committed since the loader last waited for it */
   csvload_record_fn each; /* csvload_each: every record goes here, nothing is loaded */
 } loader;
 
@@ -344,9 +346,15 @@ static void commit_batch(loader *L, int last) {
   }
   L->res->batches++;
   L->res->rows_loaded += (int64_t)L->inBatch;
-  L->inBatch = 0;
   ckpt_request(&L->ck);
-  if (L->res->batches % CKPT_SYNC_BATCHES == 0) ckpt_wait(&L->ck);
+  L->sinceSync += L->inBatch;
+  if (L->sinceSync >= CKPT_SYNC_ROWS) {
+    ckpt_wait(&L->ck);
+    L->sinceSync = 0;
+  }
+  L->inBatch = 0;
+  if (L->batchRows < L->o->batch_rows_max)
+    L->batchRows = L->batchRows * 2 < L->o->batch_rows_max ? L->batchRows * 2 : L->o->batch_rows_max;
   if (L->o->progress && L->o->progress(L->o->ctx, L->res) && !last)
     fail(L, CSVLOAD_STOPPED, "chargement interrompu à la demande après %lld lot%s",
          (long long)L->res->batches, L->res->batches > 1 ? "s" : "");

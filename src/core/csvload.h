@@ -115,6 +115,11 @@ typedef struct csvload_opts {
   int (*progress)(void *ctx, const csvload_result *res);
   void *ctx;         /* passed to the three callbacks */
   size_t batch_rows; /* rows per transaction; 0: CSVLOAD_BATCH_ROWS */
+  /* When larger than batch_rows, each committed batch doubles the next
+  ** one's size up to this: the first rows are saved soon, and a load into
+  ** a big B-tree rewrites each page it touches once per batch, not once
+  ** per few rows (see BENCHMARKS.md, charging sessions). 0: constant. */
+  size_t batch_rows_max;
   char sep;          /* 0: detect */
   size_t max_issues; /* issues kept; 0: TS_REPORT_MAX */
   int64_t max_bytes; /* input cap; 0: CSVLOAD_MAX_BYTES */

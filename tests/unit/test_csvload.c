@@ -582,6 +582,34 @@ Test(csvload, one_transaction_per_batch) {
   ts_schema_free(s);
 }
 
+/* batch_rows_max: each committed batch doubles the next one, up to the cap. */
+Test(csvload, batches_grow_up_to_the_cap) {
+  ts_schema *s = load_schema(FIX "schema-sessions.json");
+  char *csv = sessions_csv(100);
+  progress_log pl = {0};
+  csvload_opts o = {.data = csv,
+                    .ndata = strlen(csv),
+                    .schema = s,
+                    .table = "irve_sessions",
+                    .batch_rows = 10,
+                    .batch_rows_max = 30,
+                    .progress = on_progress,
+                    .ctx = &pl};
+  csvload_result r;
+  cr_assert_eq(csvload_run(&o, &r), 0, "%s", r.error);
+  /* 10, 20, 30, 30, then the last 10. */
+  static const int64_t want[] = {10, 30, 60, 90, 100};
+  cr_assert_eq(r.batches, 5);
+  cr_assert_eq(pl.calls, 5);
+  for (int i = 0; i < 5; i++) {
+    cr_assert_eq(pl.loaded[i], want[i], "batch %d: %lld", i, (long long)pl.loaded[i]);
+    cr_assert_eq(pl.inTable[i], want[i]);
+  }
+  csvload_result_free(&r);
+  free(csv);
+  ts_schema_free(s);
+}
+
 Test(csvload, stopping_after_n_batches_leaves_n_full_batches) {
   ts_schema *s = load_schema(FIX "schema-sessions.json");
   char *csv = sessions_csv(95);

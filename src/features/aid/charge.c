@@ -4,7 +4,11 @@
 ** organisation) on top of core/csvload.h, the import rows that record
 ** them, and the job that runs big uploads.
 **
-** A sessions load, per batch of CHARGE_BATCH_ROWS rows:
+** A sessions load, per batch (CHARGE_BATCH_ROWS rows first, each next
+** batch twice the last up to CHARGE_BATCH_MAX: the file's sessions land
+** all over the table's B-tree, so a batch rewrites nearly every page it
+** touches, and a few big batches write far less than many small ones:
+** at 5.2 M rows, 179k → 444k rows/s, see BENCHMARKS.md):
 **   row hook      the point is looked up in a hash of the organisation's
 **                 points (loaded once), the row checked (end after start,
 **                 length, not in the future) and appended to the batch in
@@ -24,8 +28,9 @@
 ** rows its first run committed (rows_loaded) and keeps counting from it.
 **
 ** Memory: one loader per run, freed before return: the points hash (about
-** 100 bytes a point), the batch (40 bytes a row) and the sums (48 bytes an
-** entry, at most two per row of a batch).
+** 100 bytes a point), the batch (40 bytes a row: 12.8 MB at
+** CHARGE_BATCH_MAX) and the sums (48 bytes an entry, at most two per row of
+** a batch, in practice one per point or dossier and day met).
 */
 #include "features/aid/charge.h"
 
@@ -843,6 +848,7 @@ int charge_import_run(int64_t import_id, const char *path, const char *data, siz
                     .before_commit = L.kind == CHARGE_POINTS ? point_commit : session_commit,
                     .ctx = &L,
                     .batch_rows = CHARGE_BATCH_ROWS,
+                    .batch_rows_max = CHARGE_BATCH_MAX,
                     .max_issues = TS_REPORT_MAX,
                     .max_bytes = CHARGE_INFLATE_MAX};
   csvload_result res;

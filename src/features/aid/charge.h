@@ -46,7 +46,8 @@
 #define CHARGE_API_ROWS 10000             /* elements in one API call */
 #define CHARGE_SESSION_MAX_S (31 * 86400) /* a longer session is a typing error */
 #define CHARGE_FUTURE_S 86400             /* a session may start at most this far in the future (clocks) */
-#define CHARGE_BATCH_ROWS 20000           /* rows per transaction (see BENCHMARKS.md) */
+#define CHARGE_BATCH_ROWS 20000           /* rows of a load's first transaction; each next one doubles */
+#define CHARGE_BATCH_MAX 320000           /* up to this (40 bytes a row in memory; see BENCHMARKS.md) */
 #define CHARGE_WATCH_S 600                /* a load still unfinished this long after its start was cut short */
 
 /* ----------------------------------------------------------- pure parts */
