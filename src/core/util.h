@@ -56,7 +56,7 @@ typedef struct arena arena;
 arena *arena_new(void);
 void *arena_alloc(arena *a, size_t n);           /* 16-byte aligned, zeroed */
 char *arena_strdup(arena *a, const char *z);
-char *arena_strndup(arena *a, const char *z, size_t n);
+char *arena_strndup(arena *a, const char *z, size_t n); /* n bytes of z, which must have them (binary ok) */
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void arena_defer(arena *a, void (*fn)(void *), void *p); /* run at arena_free */
 size_t arena_used(const arena *a);

@@ -467,7 +467,8 @@ static json_t *row_json(req *r, db_stmt *s) {
   int64_t who = db_int(s, 13);
   json_object_set_new(o, "assignee", json_string(who ? db_text(s, 14) : ""));
   json_object_set_new(o, "mine", json_boolean(who == r->me->id));
-  json_object_set_new(o, "submitted", json_string(arena_strndup(r->a, fmt_datetime(r->a, db_int(s, 15), ""), 10)));
+  const char *submitted = fmt_datetime(r->a, db_int(s, 15), ""); /* the day only: "05/03/2025" */
+  json_object_set_new(o, "submitted", json_string(strlen(submitted) > 10 ? arena_strndup(r->a, submitted, 10) : submitted));
   json_object_set_new(o, "updated", json_string(fmt_datetime(r->a, db_int(s, 16), "")));
   json_object_set_new(o, "complements_back", json_boolean(!strcmp(st, "en_instruction") && db_int(s, 17)));
   int open = !strcmp(st, "deposee") || !strcmp(st, "en_instruction") || !strcmp(st, "complements");
