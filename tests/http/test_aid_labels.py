@@ -4,9 +4,12 @@ field's message), equipment with PDF documents checked by content, the
 instructors' work lists and decisions (a refusal needs a reason), the
 emails and the history, and who may see what: another organisation gets
 404 on every route that takes an id, a non-instructor 403 on /instruction."""
+import csv
 import html
+import io
 import os
 import re
+import zipfile
 
 from harness import PDF, PNG, Server
 
@@ -477,3 +480,95 @@ def test_a_file_shared_by_two_features_stays_until_its_last_use(srv):
     c.get("/compte")
     assert c.post("/compte/documents/%d/supprimer" % kbis).status == 303
     assert not os.path.exists(path)
+
+
+# ---------------------------------------------------------------- exports
+
+def csv_rows(r):
+    """The rows of a French CSV download (BOM, ';'), header first."""
+    assert r.status == 200 and r.header("Content-Type").startswith("text/csv"), r
+    assert "attachment" in r.header("Content-Disposition") and ".csv" in r.header("Content-Disposition")
+    text = r.body.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def xlsx_text(r):
+    """The first sheet of an XLSX download with its shared strings."""
+    assert r.status == 200 and "spreadsheetml" in r.header("Content-Type"), r
+    z = zipfile.ZipFile(io.BytesIO(r.body))
+    sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    strings = z.read("xl/sharedStrings.xml").decode("utf-8") if "xl/sharedStrings.xml" in z.namelist() else ""
+    return html.unescape(sheet + strings)
+
+
+def hrefs(r, link_id):
+    """The target of the link with that id, as the browser follows it."""
+    m = re.search(r'id="%s" href="([^"]*)"' % link_id, r.text)
+    assert m, link_id
+    return html.unescape(m.group(1))
+
+
+def test_work_list_exports_are_exactly_the_filtered_list(srv):
+    org = srv.sql1("SELECT id FROM organisations WHERE siret='55210055400013'")
+    for i in range(70):  # more than one page of the list
+        srv.sql("INSERT INTO aid_labels(org_id, status, name, departements, parking, housing, company, created_at,"
+                " updated_at, reason) VALUES(?, ?, ?, '17,79', 'parking_public', 'aucun', 0, ?, ?, ?)", org,
+                "refusee" if i % 2 else "validee", ("=Expo %02d" if i == 0 else "Expo %02d") % i, 1000 + i, 1000 + i,
+                "Pièces manquantes" if i % 2 else "")
+    ins = instructor(srv)
+    r = ins.get("/instruction/labels?statut=refusee&q=Expo")
+    assert "35 demande(s)" in text_of(r) and "Exporter la liste :" in text_of(r)
+    assert hrefs(r, "export-csv") == "/instruction/labels/export.csv?statut=refusee&q=Expo"
+    assert hrefs(r, "export-xlsx") == "/instruction/labels/export.xlsx?statut=refusee&q=Expo"
+    table = csv_rows(ins.get("/instruction/labels/export.csv?statut=refusee&q=Expo"))
+    assert table[0][:4] == ["N°", "Entreprise", "SIRET", "Offre"] and "Statut" in table[0]
+    want = [row[0] for row in srv.sql("SELECT id FROM aid_labels WHERE status='refusee' AND name LIKE '%Expo%'"
+                                      " ORDER BY created_at DESC, id")]
+    assert [int(x[0]) for x in table[1:]] == want and len(want) == 35  # all pages, newest first as the list
+    st = table[0].index("Statut")
+    assert {x[st] for x in table[1:]} == {"Refusée"}
+    assert {x[4] for x in table[1:]} == {"17, 79"} and {x[5] for x in table[1:]} == {"Parking ouvert au public"}
+    assert {x[2] for x in table[1:]} == {"55210055400013"}
+    assert "Pièces manquantes" in table[1]
+    # Every filed label when "toutes"; a name starting like a formula is made inert.
+    table = csv_rows(ins.get("/instruction/labels/export.csv?statut=toutes&q=Expo"))
+    assert len(table) == 71 and "'=Expo 00" in [x[3] for x in table]
+    # XLSX: a zip with a sheet holding the same rows.
+    t = xlsx_text(ins.get("/instruction/labels/export.xlsx?statut=validee&q=Expo"))
+    assert "Expo 02" in t and "Expo 68" in t and "Expo 01" not in t and "Validée" in t
+    # A search too long: nothing exported; the audit log has the exports.
+    r = ins.get("/instruction/labels/export.csv?q=" + "x" * 201)
+    assert r.status == 422 and "Les filtres de la liste contiennent une erreur" in text_of(r)
+    assert srv.sql1("SELECT count(*) FROM audit WHERE action='aid.label.export'") == 3
+    srv.sql("DELETE FROM aid_labels WHERE name LIKE '%Expo %'")
+
+    # Equipment: drafts never, brand/model/reference, powers in kW, the plug in French.
+    for i, (status, plug) in enumerate([("deposee", "t2"), ("deposee", "ccs2"), ("brouillon", "t2"),
+                                        ("validee", "t2")]):
+        srv.sql("INSERT INTO aid_equipment(org_id, status, brand, model, reference, power_max_w, power_min_w, plug,"
+                " created_at, updated_at) VALUES(?, ?, 'Exporta', ?, ?, 22000, 3700, ?, ?, ?)", org, status,
+                "M%d" % i, "REF-%d" % i, plug, 2000 + i, 2000 + i)
+    r = ins.get("/instruction/materiels?q=Exporta")
+    assert hrefs(r, "export-csv") == "/instruction/materiels/export.csv?statut=deposee&q=Exporta"
+    table = csv_rows(ins.get("/instruction/materiels/export.csv?statut=deposee&q=Exporta"))
+    assert table[0][:6] == ["N°", "Entreprise", "SIRET", "Marque", "Modèle", "Référence"]
+    assert [x[4] for x in table[1:]] == ["M0", "M1"]  # the work to do: oldest first
+    pmin, pmax, plug = (table[0].index(h) for h in ("Puissance minimale (kW)", "Puissance maximale (kW)", "Prise"))
+    assert table[1][pmin] == "3,7" and table[1][pmax] == "22,0" and table[1][5] == "REF-0"
+    assert table[1][plug] == "Type 2 (T2)" and table[2][plug] == "CCS Combo 2"
+    table = csv_rows(ins.get("/instruction/materiels/export.csv?statut=toutes&q=Exporta"))
+    assert sorted(x[4] for x in table[1:]) == ["M0", "M1", "M3"]  # the draft is the applicant's own
+    t = xlsx_text(ins.get("/instruction/materiels/export.xlsx?statut=validee&q=Exporta"))
+    assert "M3" in t and "REF-0" not in t and "Exporta" in t
+    srv.sql("DELETE FROM aid_equipment WHERE brand='Exporta'")
+
+    # Applicants and anonymous visitors get nothing.
+    paths = ["/instruction/labels/export.csv", "/instruction/labels/export.xlsx", "/instruction/materiels/export.csv",
+             "/instruction/materiels/export.xlsx"]
+    applicant = installer(srv, "export-nosy@exemple.fr", "80295478500001", name="Curieux Export")
+    anon = srv.client()
+    for path in paths:
+        assert applicant.get(path + "?statut=toutes").status == 403, path
+        r = anon.get(path)
+        assert r.status == 303 and r.header("Location").startswith("/connexion"), path

@@ -148,10 +148,14 @@ void equipment_submit_post(req *r);
 
 /* review_pages.c */
 void review_labels_page(req *r);
+void review_labels_csv(req *r);
+void review_labels_xlsx(req *r);
 void review_label_page(req *r);
 void review_label_validate_post(req *r);
 void review_label_refuse_post(req *r);
 void review_equipment_list_page(req *r);
+void review_equipment_csv(req *r);
+void review_equipment_xlsx(req *r);
 void review_equipment_page(req *r);
 void review_equipment_validate_post(req *r);
 void review_equipment_refuse_post(req *r);

@@ -2,8 +2,9 @@
 ** review_pages.c — the instructors' side of labels and equipment
 ** (capability "aid.review", granted to instructors and territory admins;
 ** the route table enforces it): work lists with a status filter, a search
-** and pages; one item with everything the applicant gave, its documents
-** and history; validate, or refuse with a reason.
+** and pages, each exported to CSV or XLSX with the same filters; one item
+** with everything the applicant gave, its documents and history; validate,
+** or refuse with a reason.
 **
 ** A decision is one write transaction: the status moves from 'deposee' only
 ** (an UPDATE guarded by that status, so two instructors deciding at once
@@ -25,7 +26,9 @@
 #include "core/i18n.h"
 #include "core/listing.h"
 #include "core/mail.h"
+#include "core/sheet.h"
 #include "features/aid/catalog.h"
+#include "features/aid/instruction.h"
 
 #define PER_PAGE 50       /* rows of a work list */
 #define QUERY_MAX 200     /* bytes of a search */
@@ -122,6 +125,12 @@ typedef struct work_list {
   const char *page_sql;      /* SELECT … FILTER_SQL ORDER_SQL: columns as row_common, then the kind's */
   void (*row_fn)(req *r, db_stmt *s, json_t *o);
   const char *tmpl;
+  const char *export_sql;    /* SELECT … FILTER_SQL ORDER_SQL: the columns of export_cols */
+  const sheet_col *export_cols; /* the download's columns (titles N_()) */
+  int export_ncol;
+  const char *export_stem;   /* download name: stem-statut-YYYY-MM-DD */
+  const char *export_tab;    /* XLSX tab (translated) */
+  const char *export_table;  /* audit object */
 } work_list;
 
 /* Columns 0..4 of both lists: id, status, created_at, org name, siret;
@@ -151,12 +160,47 @@ static void equipment_row(req *r, db_stmt *s, json_t *o) {
 
 #define EQUIPMENT_TEXT "e.brand || ' ' || e.model || ' ' || e.reference"
 
+/* The exports' columns: header, type, XLSX width, column of export_sql. */
+static const sheet_col label_cols[] = {
+    {N_("N°"), SHEET_INT, 8, 0, NULL},
+    {N_("Entreprise"), SHEET_TEXT, 28, 1, NULL},
+    {N_("SIRET"), SHEET_TEXT, 16, 2, NULL},
+    {N_("Offre"), SHEET_TEXT, 30, 3, NULL},
+    {N_("Départements"), SHEET_TEXT, 20, 4, NULL},
+    {N_("Stationnement"), SHEET_TEXT, 24, 5, label_parking_label},
+    {N_("Statut"), SHEET_TEXT, 12, 6, cat_status_label},
+    {N_("Déposée le"), SHEET_TIME, 17, 7, NULL},
+    {N_("Décidée le"), SHEET_TIME, 17, 8, NULL},
+    {N_("Motif du refus"), SHEET_TEXT, 40, 9, NULL},
+};
+
+static const sheet_col equipment_cols[] = {
+    {N_("N°"), SHEET_INT, 8, 0, NULL},
+    {N_("Entreprise"), SHEET_TEXT, 28, 1, NULL},
+    {N_("SIRET"), SHEET_TEXT, 16, 2, NULL},
+    {N_("Marque"), SHEET_TEXT, 18, 3, NULL},
+    {N_("Modèle"), SHEET_TEXT, 18, 4, NULL},
+    {N_("Référence"), SHEET_TEXT, 18, 5, NULL},
+    {N_("Puissance minimale (kW)"), SHEET_REAL, 12, 6, NULL},
+    {N_("Puissance maximale (kW)"), SHEET_REAL, 12, 7, NULL},
+    {N_("Prise"), SHEET_TEXT, 20, 8, equipment_plug_label},
+    {N_("Documents"), SHEET_INT, 10, 9, NULL},
+    {N_("Statut"), SHEET_TEXT, 12, 10, cat_status_label},
+    {N_("Déclaré le"), SHEET_TIME, 17, 11, NULL},
+    {N_("Décidé le"), SHEET_TIME, 17, 12, NULL},
+    {N_("Motif du refus"), SHEET_TEXT, 40, 13, NULL},
+};
+
 static const work_list label_list = {
     &cat_label, "labels", N_("n°, nom de l’offre, entreprise ou SIRET"),
     "SELECT count(*) FROM aid_labels l JOIN organisations o ON o.id = l.org_id" FILTER_SQL("l", "l.name"),
     "SELECT l.id, l.status, l.created_at, o.name, o.siret, l.name, l.departements, l.parking"
     " FROM aid_labels l JOIN organisations o ON o.id = l.org_id" FILTER_SQL("l", "l.name") ORDER_SQL("l"),
-    label_row, "aid/review_labels"};
+    label_row, "aid/review_labels",
+    "SELECT l.id, o.name, o.siret, l.name, replace(l.departements, ',', ', '), l.parking, l.status, l.created_at,"
+    " l.decided_at, l.reason"
+    " FROM aid_labels l JOIN organisations o ON o.id = l.org_id" FILTER_SQL("l", "l.name") ORDER_SQL("l"),
+    label_cols, (int)ARRAY_SIZE(label_cols), "labels", N_("Labels"), "aid_labels"};
 
 static const work_list equipment_list = {
     &cat_equipment, "equipment", N_("n°, marque, modèle, référence, entreprise ou SIRET"),
@@ -164,7 +208,39 @@ static const work_list equipment_list = {
     "SELECT e.id, e.status, e.created_at, o.name, o.siret, e.brand || ' ' || e.model || ' (' || e.reference || ')',"
     " e.plug, (SELECT count(*) FROM aid_equipment_docs WHERE equipment_id = e.id)"
     " FROM aid_equipment e JOIN organisations o ON o.id = e.org_id" FILTER_SQL("e", EQUIPMENT_TEXT) ORDER_SQL("e"),
-    equipment_row, "aid/review_equipment_list"};
+    equipment_row, "aid/review_equipment_list",
+    "SELECT e.id, o.name, o.siret, e.brand, e.model, e.reference, e.power_min_w / 1000.0, e.power_max_w / 1000.0,"
+    " e.plug, (SELECT count(*) FROM aid_equipment_docs WHERE equipment_id = e.id), e.status, e.created_at,"
+    " e.decided_at, e.reason"
+    " FROM aid_equipment e JOIN organisations o ON o.id = e.org_id" FILTER_SQL("e", EQUIPMENT_TEXT) ORDER_SQL("e"),
+    equipment_cols, (int)ARRAY_SIZE(equipment_cols), "materiels", N_("Matériels"), "aid_equipment"};
+
+/* The number of rows of w under a's filters into *total: 0, or -1 when the
+** database failed (nothing answered). */
+static int list_count(const work_list *w, const list_args *a, int64_t *total) {
+  db_stmt *s = db_prep(w->count_sql);
+  bind_filters(s, a);
+  int rc = db_step(s);
+  *total = rc == DB_ROW ? db_int(s, 0) : 0;
+  db_done(s);
+  return rc == DB_ROW ? 0 : -1;
+}
+
+/* "statut=…&q=…" of the filters the list shows, for links that keep them;
+** keep as for listing_pager. In r's arena. */
+static const char *keep_query(req *r, const char *const *keep) {
+  buf b = {0};
+  for (int i = 0; keep[i]; i += 2) {
+    if (!*keep[i + 1]) continue;
+    if (b.n) buf_putc(&b, '&');
+    buf_puts(&b, keep[i]);
+    buf_putc(&b, '=');
+    buf_url(&b, keep[i + 1], -1);
+  }
+  const char *z = arena_strdup(r->a, buf_str(&b));
+  buf_free(&b);
+  return z;
+}
 
 /* A work list page: filters, count, pager, rows. */
 static void work_list_page(req *r, const work_list *w) {
@@ -177,19 +253,19 @@ static void work_list_page(req *r, const work_list *w) {
     res_page(r, 422, w->tmpl, d);
     return;
   }
-  db_stmt *s = db_prep(w->count_sql);
-  bind_filters(s, &a);
-  int rc = db_step(s);
-  int64_t total = rc == DB_ROW ? db_int(s, 0) : 0;
-  db_done(s);
-  if (rc != DB_ROW) {
+  int64_t total;
+  if (list_count(w, &a, &total) != 0) {
     json_decref(d);
     cat_db_failed(r);
     return;
   }
   const char *keep[] = {"statut", *a.status ? a.status : "toutes", "q", a.q, NULL};
+  const char *query = keep_query(r, keep);
+  const char *path = w->kind->review_path;
+  json_object_set_new(d, "export_csv", json_string(arena_printf(r->a, "%s/export.csv?%s", path, query)));
+  json_object_set_new(d, "export_xlsx", json_string(arena_printf(r->a, "%s/export.xlsx?%s", path, query)));
   int64_t page = listing_pager(d, total, listing_page_arg(r), PER_PAGE, keep);
-  s = db_prep(w->page_sql);
+  db_stmt *s = db_prep(w->page_sql);
   int n = bind_filters(s, &a);
   db_bind_text(s, n, a.status);
   db_bind_int(s, n + 1, PER_PAGE);
@@ -199,6 +275,55 @@ static void work_list_page(req *r, const work_list *w) {
 
 void review_labels_page(req *r) { work_list_page(r, &label_list); }
 void review_equipment_list_page(req *r) { work_list_page(r, &equipment_list); }
+
+/* ------------------------------------------------------------- exports */
+
+/* A work list as a file (format SHEET_CSV_FR or SHEET_XLSX): the rows the
+** list shows under the same query string, across all its pages and in its
+** order, at most INSTR_EXPORT_MAX of them — past that, or with a search too
+** long, the instructor is asked to narrow the filters and nothing is
+** written. */
+static void work_list_export(req *r, const work_list *w, sheet_format format) {
+  json_t *d = json_object(); /* list_args_read's page data, unused here */
+  list_args a;
+  int bad = list_args_read(r, d, &a);
+  json_decref(d);
+  if (bad) {
+    res_error(r, 422, _("Les filtres de la liste contiennent une erreur : corrigez-les sur la liste, puis exportez."));
+    return;
+  }
+  int64_t total;
+  if (list_count(w, &a, &total) != 0) {
+    cat_db_failed(r);
+    return;
+  }
+  if (total > INSTR_EXPORT_MAX) {
+    res_error(r, 422, arena_printf(r->a, _("La liste compte plus de %d lignes : filtrez-la (statut, recherche) pour "
+                                           "l’exporter en plusieurs fois."),
+                                   INSTR_EXPORT_MAX));
+    return;
+  }
+  audit_log(r->me->id, arena_printf(r->a, "aid.%s.export", w->kind->noun), w->export_table, r->ip,
+            arena_printf(r->a, "%lld ligne(s)", (long long)total));
+  db_stmt *s = db_prep(w->export_sql);
+  int n = bind_filters(s, &a);
+  db_bind_text(s, n, a.status);
+  db_bind_int(s, n + 1, INSTR_EXPORT_MAX);
+  db_bind_int(s, n + 2, 0);
+  const char *stem = arena_printf(r->a, "%s-%s", w->export_stem, *a.status ? a.status : "toutes");
+  sheet_writer *sw = sheet_open(r, format, sheet_name_today(r, stem), 0);
+  sheet_tab(sw, _(w->export_tab), sheet_cols_tr(r, w->export_cols, w->export_ncol), w->export_ncol);
+  int rc;
+  while ((rc = db_step(s)) == DB_ROW) sheet_db_row(sw, s);
+  db_done(s);
+  if (rc != DB_DONE) sheet_fail(sw);
+  sheet_send(sw);
+}
+
+void review_labels_csv(req *r) { work_list_export(r, &label_list, SHEET_CSV_FR); }
+void review_labels_xlsx(req *r) { work_list_export(r, &label_list, SHEET_XLSX); }
+void review_equipment_csv(req *r) { work_list_export(r, &equipment_list, SHEET_CSV_FR); }
+void review_equipment_xlsx(req *r) { work_list_export(r, &equipment_list, SHEET_XLSX); }
 
 /* ------------------------------------------------------------ one item */
 
