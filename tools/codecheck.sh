@@ -18,6 +18,9 @@ hits=$(grep -rnE '\b(sprintf|vsprintf|strcpy|strcat|gets|system|popen)[[:space:]
 hits=$(grep -rniE '"[^"]*\b(select|insert|update|delete)\b[^"]*%[-0-9.]*(s|d|lld|q)' src --include='*.c')
 [ -n "$hits" ] && say "SQL built with a format string (bind the values):" && echo "$hits"
 
+hits=$(grep -rnE "printf\('%" src tests/unit --include='*.c')
+[ -n "$hits" ] && say "SQL formatting values with printf() (compute or bind them):" && echo "$hits"
+
 hits=$(grep -rn '{{{' src --include='*.html')
 [ -n "$hits" ] && say "triple braces in a template:" && echo "$hits"
 

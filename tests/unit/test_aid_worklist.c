@@ -41,7 +41,7 @@ static void setup(void) {
                DB_DONE);
   cr_assert_eq(db_run("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)"
                       " INSERT INTO organisations(id, siret, kind, name, address, postcode, city, contact_email,"
-                      " contact_phone, created_at, updated_at) SELECT i, printf('%014d', 10000000000000 + i),"
+                      " contact_phone, created_at, updated_at) SELECT i, CAST(10000000000000 + i AS TEXT),"
                       " 'entreprise', 'Société ' || i, 'rue', '17000', 'La Rochelle', 'c@exemple.fr', '0', 0, 0"
                       " FROM n", ""),
                DB_DONE);
@@ -52,14 +52,14 @@ static void setup(void) {
                       " INSERT INTO aid_dossiers(id, number, programme_id, org_id, user_id, status, departement,"
                       " points, cost_cents, amount_cents, beneficiary_name, beneficiary_siret, assignee_id,"
                       " created_at, updated_at, submitted_at)"
-                      " SELECT i, printf('AV-2026-%06d', i), 1 + i % 4, 1 + (i * 7) % 500, 4,"
+                      " SELECT i, 'AV-2026-' || substr('000000' || i, -6), 1 + i % 4, 1 + (i * 7) % 500, 4,"
                       " CASE WHEN i % 50 = 0 THEN 'brouillon' WHEN i % 100 < 7 THEN 'deposee'"
                       " WHEN i % 100 < 15 THEN 'en_instruction' WHEN i % 100 < 19 THEN 'complements'"
                       " WHEN i % 100 < 34 THEN 'validee' WHEN i % 100 < 39 THEN 'justificatifs'"
                       " WHEN i % 100 < 42 THEN 'versement' WHEN i % 100 < 80 THEN 'versee'"
                       " WHEN i % 100 < 90 THEN 'refusee' WHEN i % 100 < 97 THEN 'annulee' ELSE 'expiree' END,"
-                      " printf('%02d', 1 + (i * 13) % 95), 1 + i % 20, 100000 + (i * 7919) % 9000000,"
-                      " 10000 + (i * 104729) % 5000000, 'Copropriété ' || i, printf('%014d', 20000000000000 + i),"
+                      " substr('0' || (1 + (i * 13) % 95), -2), 1 + i % 20, 100000 + (i * 7919) % 9000000,"
+                      " 10000 + (i * 104729) % 5000000, 'Copropriété ' || i, CAST(20000000000000 + i AS TEXT),"
                       " CASE WHEN i % 100 >= 7 THEN 1 + i % 3 END, 1700000000 + i * 600,"
                       " 1700000000 + i * 600 + (i * 31) % 1000000, 1700000000 + i * 600 + 100 FROM n",
                       "i", (int64_t)NDOSSIERS),
