@@ -102,11 +102,8 @@ static int do_backup(int keep) {
   char dir[600], path[700];
   snprintf(dir, sizeof dir, "%s/backups", config_str("data_dir"));
   mkdir(dir, 0700);
-  time_t t = time(NULL);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  char day[16];
-  strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  char day[11];
+  fmt_today(day);
   snprintf(path, sizeof path, "%s/guichet-%s.db", dir, day);
   char tmp[720];
   snprintf(tmp, sizeof tmp, "%s.part", path);

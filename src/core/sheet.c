@@ -480,11 +480,9 @@ int sheet_send(sheet_writer *w) {
 }
 
 const char *sheet_name_today(req *r, const char *stem) {
-  time_t now = time(NULL);
-  struct tm tm;
   char day[11];
-  if (!localtime_r(&now, &tm) || !strftime(day, sizeof day, "%Y-%m-%d", &tm)) return stem;
-  return arena_printf(r->a, "%s-%s", stem, day);
+  fmt_today(day);
+  return *day ? arena_printf(r->a, "%s-%s", stem, day) : stem;
 }
 
 /* ------------------------------------------------------ tables in memory */

@@ -294,6 +294,12 @@ int str_startswith(const char *z, const char *prefix) {
 
 int64_t now_unix(void) { return (int64_t)time(NULL); }
 
+void fmt_today(char out[11]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  if (!localtime_r(&t, &tm) || !strftime(out, 11, "%Y-%m-%d", &tm)) out[0] = 0;
+}
+
 const char *fmt_datetime(arena *a, int64_t t, const char *none) {
   if (t <= 0) return none;
   time_t tt = (time_t)t;

@@ -66,6 +66,8 @@ void arena_free(arena *a);
 int str_eq(const char *a, const char *b);            /* NULL-safe */
 int str_startswith(const char *z, const char *prefix);
 int64_t now_unix(void);
+/* Today in the server's time zone (the territory's), "2026-11-23". */
+void fmt_today(char out[11]);
 /* Unix time t as "23/11/2026 16:25" in local time, in a; none when t <= 0. */
 const char *fmt_datetime(arena *a, int64_t t, const char *none);
 double now_mono_ms(void);

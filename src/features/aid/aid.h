@@ -133,8 +133,6 @@ int aid_rules_load(arena *a, int64_t id, aid_rules *p);
 const char *aid_euros(arena *a, int64_t cents);
 /* French label of a target code ("voirie_publique" → "Voirie publique"). */
 const char *aid_target_label(const char *code);
-/* Today in the server's time zone (the territory's), "YYYY-MM-DD". */
-void aid_today(char out[11]);
 
 /* ------------------------------------------------ labels and equipment
 ** Labelled offers and declared equipment (label_pages.c, equipment_pages.c,

@@ -425,7 +425,7 @@ static json_t *dossier_list(req *r, int64_t org, const char *status, int64_t pag
 /* The programmes open today, each with "can_apply". */
 static json_t *open_programmes(req *r, int can_apply) {
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   json_t *all = apply_keep(r, aid_programmes_of(r, db_query("SELECT id FROM aid_programmes WHERE active=1"
                                                             " AND opens_on<=? AND closes_on>=? ORDER BY name, id",
                                                             "tt", today, today)));
@@ -517,7 +517,7 @@ static int refuse_new(req *r, const aid_rules *ru, int64_t org, const char **why
     return 403;
   }
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   aid_state st = aid_status(ru, today, 0, 0);
   if (st != AID_OPEN) {
     char reason[256];
@@ -917,7 +917,7 @@ static void step_render(req *r, int status, dossier *d, const apply_prog *pg, in
     json_object_set_new(data, "edit", json_true());
     json_object_set(data, "missing", missing);
     char today[11];
-    aid_today(today);
+    fmt_today(today);
     int64_t amount = d->points && d->cost_cents ? aid_amount(&pg->ru, d->cost_cents, d->points, d->with_bonus) : 0;
     aid_state st = aid_status(&pg->ru, today, amount, d->points);
     if (st != AID_OPEN) {

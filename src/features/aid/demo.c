@@ -182,7 +182,7 @@ static int load(charge_kind kind, int64_t org, int64_t dossier, int64_t uid, con
 ** of their sessions, a deterministic pattern of one or two a day. */
 static int charging(int64_t id, int64_t org, int64_t uid, const demo_dossier *d, int64_t now) {
   char today[11], since[11];
-  aid_today(today);
+  fmt_today(today);
   int64_t serv = now - (int64_t)(d->decided - 2) * DAY; /* commissioned two days after the validation */
   charge_day_text(charge_day_of(serv), since);
   buf b = {0};

@@ -183,7 +183,7 @@ static int mail_applicant(int64_t id, const drow *d, const char *to, const char 
 static aid_move_result apply_move(arena *a, int64_t id, drow *d, const char *to, char *msg, size_t n) {
   int64_t now = now_unix();
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   aid_rules ru;
   if (!aid_rules_load(a, d->programme_id, &ru)) return AID_MOVE_DB;
   if (!strcmp(to, "deposee")) {
@@ -304,7 +304,7 @@ aid_move_result aid_dossier_move(int64_t id, const char *to, aid_actor who, int6
 /* Sets the tracking number of a new dossier: "AV-2026-000123". */
 static int set_number(int64_t id, char *out, size_t n) {
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   snprintf(out, n, "AV-%.4s-%06lld", today, (long long)id);
   return db_run("UPDATE aid_dossiers SET number=? WHERE id=?", "ti", out, id) == DB_DONE ? 0 : -1;
 }

@@ -190,7 +190,7 @@ static void seed(void) {
        "à adapter.*\n\n- 50 % du coût HT éligible\n- plafond de 15 000 € par point, 1 000 points au plus\n"},
   };
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   char end[11] = "2027-12-31";
   int64_t now = now_unix();
   for (size_t i = 0; i < ARRAY_SIZE(demo); i++)
@@ -209,7 +209,7 @@ static int expire_job(json_t *payload, char **err) {
   UNUSED(payload);
   UNUSED(err);
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   aid_dossier_expire_due(today);
   return 0;
 }

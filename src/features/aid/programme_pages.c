@@ -51,13 +51,6 @@ const char *aid_target_label(const char *code) {
   return code;
 }
 
-void aid_today(char out[11]) {
-  time_t t = time(NULL);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* A programme's values, parsed. Strings live in the request arena or the form. */
 typedef struct prog {
   const char *name, *target, *bonus_label, *eligible_costs, *opens_on, *closes_on, *documents, *spec;
@@ -187,7 +180,7 @@ static void prog_display(int64_t id, const prog *p, json_t *o) {
   aid_rules ru;
   prog_rules(p, &ru);
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   aid_state st = aid_status(&ru, today, 0, 0);
   json_object_set_new(o, "open", json_boolean(st == AID_OPEN));
   if (st != AID_OPEN) {
@@ -494,7 +487,7 @@ static int prog_validate(form *f, prog *p, json_t **groups) {
 
 void programme_new_page(req *r) {
   char today[11];
-  aid_today(today);
+  fmt_today(today);
   json_t *f = json_object();
   for (int i = 0; fields[i]; i++) json_object_set_new(f, fields[i], json_string(""));
   json_object_set_new(f, "active", json_string("1"));

@@ -109,7 +109,7 @@ json_t *aid_amount_detail(req *r, const aid_rules *ru, int64_t cost, int64_t npo
   if (with_bonus) json_object_set_new(res, "bonus_total", json_string(aid_euros(r->a, ru->bonus_cents * npoints)));
   json_object_set_new(res, "amount", json_string(aid_euros(r->a, amount)));
   char today[11], reason[256];
-  aid_today(today);
+  fmt_today(today);
   aid_state st = aid_status(ru, today, amount, npoints);
   if (st != AID_OPEN) {
     aid_state_reason(st, ru, reason, sizeof reason);

@@ -35,13 +35,6 @@
 
 static const char *fmt_fixed(req *r, int64_t v, int scale, int keep);
 
-static void today(char out[11]) {
-  time_t t = time(NULL);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* "11000" cents/MWh → "0,11" €/kWh: value / 10^scale with `scale`
 ** decimals, trailing zeros dropped, decimal comma. */
 static const char *fmt_scaled(req *r, int64_t v, int scale) { return fmt_fixed(r, v, scale, 0); }
@@ -149,7 +142,7 @@ static int compare_into(req *r, json_t *d, int64_t need_kwh, json_t *net) {
   int n = params_load(r, rows, notes, NULL, PARAMS_MAX);
   if (n < 0) return -1;
   char day[11];
-  today(day);
+  fmt_today(day);
   json_t *res = json_object(), *lines = json_array(), *sources = json_array();
   svgchart_bar cost[HEAT_NMODES], co2[HEAT_NMODES];
   int nb = 0;
@@ -308,7 +301,7 @@ static void params_render(req *r, int status, form *f) {
     return;
   }
   char day[11];
-  today(day);
+  fmt_today(day);
   json_t *d = json_object();
   json_object_set_new(d, "nav", json_pack("{s:b}", "reseaux", 1)); /* admin menu: current page */
   json_t *l = json_array();

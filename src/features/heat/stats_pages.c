@@ -54,13 +54,6 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static counts g_pending;            /* not written yet (under g_mu) */
 static int64_t g_last_write;        /* when they were last taken for writing (under g_mu) */
 
-static void today(char out[11]) {
-  time_t t = time(NULL);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 static int counts_any(const counts *c) {
   for (int s = 0; s < NSOURCES; s++)
     for (int l = 0; l < NLEVELS; l++)
@@ -90,7 +83,7 @@ void heat_test_count(heat_level level, const char *source) {
     if (str_eq(source, sources[i])) src = i;
   if (src < 0 || (unsigned)level >= NLEVELS) return;
   char day[11];
-  today(day);
+  fmt_today(day);
   int64_t now = now_unix();
   counts out;
   int write = 0;
