@@ -31,9 +31,8 @@
 ** where it belongs. Durability is unchanged: each commit is in the WAL
 ** (synchronous=NORMAL) before COMMIT returns.
 **
-** The INSERT is prepared through db_prep, whose cache may move its entries
-** when another statement is prepared: the db_stmt pointer is fetched again
-** after anything that may prepare (BEGIN, COMMIT, the row hook).
+** The INSERT is prepared once through db_prep: a cached statement stays
+** where it is while others are prepared (core/db.c).
 */
 #include "core/csvload.h"
 
@@ -290,7 +289,7 @@ typedef struct loader {
   ts_value *aVal;        /* typed values of the row */
   int *aStore;           /* per field: 1 if bound to a column */
   char *sql;             /* the INSERT */
-  db_stmt *st;           /* the INSERT, valid until the next db_prep */
+  db_stmt *st;           /* the INSERT, prepared at the first row */
   int inTx;              /* a batch transaction is open */
   size_t inBatch;        /* rows inserted in it */
   size_t batchRows;      /* rows in this batch (doubles up to o->batch_rows_max) */
@@ -402,7 +401,6 @@ static void on_data_row(loader *L) {
       L->inTx = 1;
     }
     int rc = L->o->row_hook(L->o->ctx, &r, rep);
-    L->st = NULL; /* the hook may have prepared statements */
     if (rc < 0) {
       res->rows_rejected++;
       rollback_batch(L);
@@ -437,7 +435,6 @@ static void on_data_row(loader *L) {
       return;
     }
     L->inTx = 1;
-    L->st = NULL;
   }
   if (!L->st) L->st = db_prep(L->sql);
   bind_row(L);
@@ -459,10 +456,7 @@ static void on_data_row(loader *L) {
     return;
   }
   res->rows_valid++;
-  if (++L->inBatch >= L->batchRows) {
-    commit_batch(L, 0);
-    L->st = NULL;
-  }
+  if (++L->inBatch >= L->batchRows) commit_batch(L, 0);
 }
 
 static void on_header(loader *L) {
