@@ -57,13 +57,6 @@ static int64_t network_by_sncu(const char *sncu) {
   return db_get_int(0, "SELECT id FROM heat_networks WHERE sncu_id=?", "t", sncu);
 }
 
-int64_t heat_nearest_open(double x, double y, double max_m, double *dist) {
-  geo_hit h;
-  if (geo_nearest(HEAT_LAYER_LINES, x, y, max_m, keep_open, NULL, &h) != 1) return 0;
-  if (dist) *dist = h.dist;
-  return network_by_sncu(h.ext_id);
-}
-
 /* A nullable REAL column as a json number or null. */
 static json_t *col_num(db_stmt *s, int col) { return db_is_null(s, col) ? json_null() : json_real(db_double(s, col)); }
 
@@ -472,8 +465,9 @@ void request_post(req *r) {
   }
 
   const char *level = heat_level_code(a.level);
-  double route_dist = 0;
-  int64_t net = heat_nearest_open(a.x, a.y, (double)config_int(HEAT_CONF_ROUTE_MAX_M), &route_dist);
+  /* The answer has already found the nearest open network: route to it when
+  ** it is close enough. */
+  int64_t net = a.has_network && a.dist_m <= (double)config_int(HEAT_CONF_ROUTE_MAX_M) ? a.network_id : 0;
   const char *net_name;
   const char *to = recipient_of(r, net, &net_name);
   int64_t now = now_unix();

@@ -45,9 +45,6 @@ typedef struct heat_answer {
 ** it; heat_answer_at uses the request's arena (jobs use their own). */
 int heat_answer_in(arena *ar, double lon, double lat, heat_answer *a);
 int heat_answer_at(req *r, double lon, double lat, heat_answer *a);
-/* The nearest open network within max_m of (x, y) in Lambert-93: its
-** heat_networks.id, or 0 (none, or error). */
-int64_t heat_nearest_open(double x, double y, double max_m, double *dist);
 /* The network as page/API data (new reference), NULL if no such row. */
 json_t *heat_network_json(int64_t id);
 
