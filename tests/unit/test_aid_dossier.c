@@ -132,11 +132,30 @@ Test(dossier, envelope_committed_released_and_never_exceeded) {
   cr_assert_eq(aid_dossier_move(c, "validee", AID_INSTRUCTOR, 2, "", msg, sizeof msg), AID_MOVE_OK);
   cr_assert_eq(db_get_int(0, "SELECT committed_points FROM aid_programmes WHERE id=1", ""), 4);
   /* Proofs, payment request, payment. */
+  /* The move itself checks the proofs, whoever calls it. */
+  cr_assert_eq(aid_dossier_move(c, "justificatifs", AID_APPLICANT, 1, "", msg, sizeof msg), AID_MOVE_INCOMPLETE);
+  cr_assert(strstr(msg, "Facture acquittée"), "%s", msg);
+  for (int i = 0; i < aid_nproof_kinds; i++)
+    cr_assert_eq(db_run("INSERT INTO aid_dossier_docs(dossier_id, kind, filename, mime, size, hash, created_at)"
+                        " VALUES(?, ?, 'p.pdf', 'application/pdf', 1, 'h', 0)", "it", c, aid_proof_kinds[i].kind),
+                 DB_DONE);
   cr_assert_eq(aid_dossier_move(c, "justificatifs", AID_APPLICANT, 1, "", msg, sizeof msg), AID_MOVE_OK);
   cr_assert_eq(aid_dossier_move(c, "versement", AID_APPLICANT, 1, "", msg, sizeof msg), AID_MOVE_OK);
   cr_assert_eq(aid_dossier_move(c, "versee", AID_INSTRUCTOR, 2, "", msg, sizeof msg), AID_MOVE_OK);
   cr_assert_eq(db_get_int(0, "SELECT paid_cents FROM aid_dossiers WHERE id=?", "i", c), 120000);
   cr_assert_eq(committed_cents(), 240000);
+}
+
+Test(dossier, documents_asked_for_come_before_the_answer) {
+  int64_t a = submitted(1, 100000);
+  char msg[256];
+  cr_assert_eq(aid_dossier_move(a, "complements", AID_INSTRUCTOR, 2, "", msg, sizeof msg), AID_MOVE_OK);
+  cr_assert_eq(db_run("INSERT INTO aid_doc_requests(dossier_id, label, requested_at) VALUES(?, 'RIB', 0)", "i", a),
+               DB_DONE);
+  cr_assert_eq(aid_dossier_move(a, "en_instruction", AID_APPLICANT, 1, "", msg, sizeof msg), AID_MOVE_INCOMPLETE);
+  cr_assert(strstr(msg, "1 pièce(s)"), "%s", msg);
+  /* The instructor may take it back without them. */
+  cr_assert_eq(aid_dossier_move(a, "en_instruction", AID_INSTRUCTOR, 2, "", msg, sizeof msg), AID_MOVE_OK);
 }
 
 Test(dossier, amendment_cancels_and_replaces) {

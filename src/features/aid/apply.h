@@ -13,7 +13,7 @@
 ** aid_dossier_docs: the programme's required documents (kind = the
 ** document's name as the programme lists it), the extra fields of type file
 ** (kind = the field's label; the dossier's extra JSON keeps the row id),
-** the proofs after validation (kinds in apply_proof_kinds), the documents
+** the proofs after validation (kinds in aid_proof_kinds, dossier.h), the documents
 ** an instructor asked for (kind = the request's label) and message
 ** attachments (kind "message", message_id set).
 */
@@ -63,13 +63,6 @@ typedef struct apply_prog {
   json_t *fields;            /* extra field definitions (apply_rules.h) */
 } apply_prog;
 
-/* A proof asked for after validation: kind stored, French label. */
-typedef struct apply_proof_kind {
-  const char *kind;          /* "facture" */
-  const char *label;         /* "Facture" */
-} apply_proof_kind;
-extern const apply_proof_kind apply_proof_kinds[];
-extern const int apply_nproof_kinds;
 
 /* Loads the path's ":id" dossier when it belongs to the user's
 ** organisation into d; otherwise answers 404 and returns -1. */

@@ -152,14 +152,14 @@ static json_t *proofs(req *r, const dossier *d, json_t *err, int *nmissing) {
   apply_docs_load(r, d->id, &ds);
   json_t *l = json_array();
   *nmissing = 0;
-  for (int i = 0; i < apply_nproof_kinds; i++) {
+  for (int i = 0; i < aid_nproof_kinds; i++) {
     json_t *o = json_object();
-    json_object_set_new(o, "kind", json_string(apply_proof_kinds[i].kind));
-    json_object_set_new(o, "label", json_string(_(apply_proof_kinds[i].label)));
-    json_t *doc = json_object_get(ds.by_kind, apply_proof_kinds[i].kind);
+    json_object_set_new(o, "kind", json_string(aid_proof_kinds[i].kind));
+    json_object_set_new(o, "label", json_string(_(aid_proof_kinds[i].label)));
+    json_t *doc = json_object_get(ds.by_kind, aid_proof_kinds[i].kind);
     if (doc) json_object_set(o, "doc", doc);
     else (*nmissing)++;
-    json_t *e = json_object_get(err, arena_printf(r->a, "proof_%s", apply_proof_kinds[i].kind));
+    json_t *e = json_object_get(err, arena_printf(r->a, "proof_%s", aid_proof_kinds[i].kind));
     if (e) json_object_set(o, "err", e);
     json_array_append_new(l, o);
   }
@@ -294,11 +294,12 @@ void apply_doc_get(req *r) {
 ** its page; otherwise the page again with the refusal (409). */
 static void move_and_reply(req *r, const dossier *d, const char *to, const char *reason, const char *done) {
   char msg[512] = "";
-  if (aid_dossier_move(d->id, to, AID_APPLICANT, r->me->id, reason, msg, sizeof msg) != AID_MOVE_OK) {
+  aid_move_result res = aid_dossier_move(d->id, to, AID_APPLICANT, r->me->id, reason, msg, sizeof msg);
+  if (res != AID_MOVE_OK) {
     form f;
     form_init(&f, r, NULL);
     form_error(&f, "actions", msg);
-    dossier_render(r, 409, d, &f);
+    dossier_render(r, res == AID_MOVE_INCOMPLETE ? 422 : 409, d, &f);
     return;
   }
   res_flash(r, done);
@@ -450,16 +451,6 @@ void apply_complement_post(req *r) {
 void apply_complements_send_post(req *r) {
   dossier d;
   if (apply_dossier_or_reply(r, &d)) return;
-  int64_t open = db_get_int(0, "SELECT count(*) FROM aid_doc_requests WHERE dossier_id=? AND fulfilled_at IS NULL",
-                            "i", d.id);
-  if (open && !strcmp(d.status, "complements")) {
-    form f;
-    form_init(&f, r, NULL);
-    form_error(&f, "actions", arena_printf(r->a, _("Il reste %lld pièce(s) demandée(s) à déposer avant de transmettre "
-                                                   "les compléments."), (long long)open));
-    dossier_render(r, 422, &d, &f);
-    return;
-  }
   move_and_reply(r, &d, "en_instruction", _("compléments transmis par le demandeur"),
                  _("Les compléments sont transmis : la demande est de nouveau en instruction."));
 }
@@ -468,8 +459,8 @@ void apply_proof_post(req *r) {
   dossier d;
   if (apply_dossier_or_reply(r, &d)) return;
   const char *kind = req_form_trim(r, "kind"), *label = NULL;
-  for (int i = 0; i < apply_nproof_kinds; i++)
-    if (!strcmp(kind, apply_proof_kinds[i].kind)) label = _(apply_proof_kinds[i].label);
+  for (int i = 0; i < aid_nproof_kinds; i++)
+    if (!strcmp(kind, aid_proof_kinds[i].kind)) label = _(aid_proof_kinds[i].label);
   form f;
   form_init(&f, r, NULL);
   const char *in = label ? arena_printf(r->a, "proof_%s", kind) : "actions", *err = NULL;
@@ -491,21 +482,6 @@ void apply_proof_post(req *r) {
 void apply_proofs_send_post(req *r) {
   dossier d;
   if (apply_dossier_or_reply(r, &d)) return;
-  apply_docset ds;
-  apply_docs_load(r, d.id, &ds);
-  buf b = {0};
-  for (int i = 0; i < apply_nproof_kinds; i++)
-    if (!json_object_get(ds.by_kind, apply_proof_kinds[i].kind))
-      buf_printf(&b, "%s%s", b.n ? ", " : "", _(apply_proof_kinds[i].label));
-  const char *lacking = arena_strdup(r->a, buf_str(&b));
-  buf_free(&b);
-  if (*lacking && !strcmp(d.status, "validee")) {
-    form f;
-    form_init(&f, r, NULL);
-    form_error(&f, "actions", arena_printf(r->a, _("Déposez d’abord : %s."), lacking));
-    dossier_render(r, 422, &d, &f);
-    return;
-  }
   move_and_reply(r, &d, "justificatifs", "",
                  _("Les justificatifs sont déposés : demandez le versement quand vous êtes prêt."));
 }

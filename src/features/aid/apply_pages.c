@@ -49,13 +49,6 @@ static const char *const ben_kinds[] = {"copropriete", "entreprise", "collectivi
 static const char *const ben_labels[] = {N_("Copropriété (syndicat des copropriétaires)"), N_("Entreprise"),
                                          N_("Collectivité ou établissement public"), N_("Particulier")};
 
-const apply_proof_kind apply_proof_kinds[] = {
-    {"offre_signee", N_("Offre de prime signée")},
-    {"facture", N_("Facture acquittée")},
-    {"pv_mise_en_service", N_("Procès-verbal de mise en service")},
-};
-const int apply_nproof_kinds = (int)ARRAY_SIZE(apply_proof_kinds);
-
 const char *apply_beneficiary_label(const char *code) {
   for (int i = 0; ben_kinds[i]; i++)
     if (str_eq(code, ben_kinds[i])) return _(ben_labels[i]);

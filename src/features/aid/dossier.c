@@ -38,6 +38,13 @@ const char *aid_dossier_status_label(const char *code) {
   return NULL;
 }
 
+const aid_proof_kind aid_proof_kinds[] = {
+    {"offre_signee", N_("Offre de prime signée")},
+    {"facture", N_("Facture acquittée")},
+    {"pv_mise_en_service", N_("Procès-verbal de mise en service")},
+};
+const int aid_nproof_kinds = (int)ARRAY_SIZE(aid_proof_kinds);
+
 /* Every allowed move: from, to, who. */
 static const struct {
   const char *from, *to;
@@ -180,6 +187,33 @@ static int mail_applicant(int64_t id, const drow *d, const char *to, const char 
 
 /* Checks and side effects of the move of dossier id (row d) to `to`, inside
 ** the transaction. Returns AID_MOVE_OK or the refusal. */
+/* What the applicant still owes before moving to `to`, read inside the
+** move's transaction (an instructor may be asking for more at that moment):
+** AID_MOVE_INCOMPLETE with msg set, or AID_MOVE_OK. */
+static aid_move_result applicant_owes(int64_t id, const drow *d, const char *to, char *msg, size_t n) {
+  if (!strcmp(d->status, "complements") && !strcmp(to, "en_instruction")) {
+    int64_t open = db_get_int(0, "SELECT count(*) FROM aid_doc_requests WHERE dossier_id=? AND fulfilled_at IS NULL",
+                              "i", id);
+    if (open) {
+      if (msg && n)
+        snprintf(msg, n, _("Il reste %lld pièce(s) demandée(s) à déposer avant de transmettre les compléments."),
+                 (long long)open);
+      return AID_MOVE_INCOMPLETE;
+    }
+  } else if (!strcmp(d->status, "validee") && !strcmp(to, "justificatifs")) {
+    buf b = {0};
+    for (int i = 0; i < aid_nproof_kinds; i++)
+      if (!db_get_int(0, "SELECT count(*) FROM aid_dossier_docs WHERE dossier_id=? AND kind=? AND message_id IS NULL",
+                      "it", id, aid_proof_kinds[i].kind))
+        buf_printf(&b, "%s%s", b.n ? ", " : "", _(aid_proof_kinds[i].label));
+    int lacking = b.n > 0;
+    if (lacking && msg && n) snprintf(msg, n, _("Déposez d’abord : %s."), buf_str(&b));
+    buf_free(&b);
+    if (lacking) return AID_MOVE_INCOMPLETE;
+  }
+  return AID_MOVE_OK;
+}
+
 static aid_move_result apply_move(arena *a, int64_t id, drow *d, const char *to, char *msg, size_t n) {
   int64_t now = now_unix();
   char today[11];
@@ -269,7 +303,8 @@ aid_move_result aid_dossier_move(int64_t id, const char *to, aid_actor who, int6
       snprintf(msg, n, _("La demande N° %s est « %s » : elle ne peut pas passer à « %s »."), d.number,
                aid_dossier_status_label(d.status), aid_dossier_status_label(to));
   } else {
-    res = apply_move(a, id, &d, to, msg, n);
+    res = who == AID_APPLICANT ? applicant_owes(id, &d, to, msg, n) : AID_MOVE_OK;
+    if (res == AID_MOVE_OK) res = apply_move(a, id, &d, to, msg, n);
   }
   if (res == AID_MOVE_OK) {
     char obj[40];

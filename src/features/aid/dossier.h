@@ -36,6 +36,15 @@ extern const int aid_ndossier_statuses;
 /* Label of a code, or NULL if unknown. */
 const char *aid_dossier_status_label(const char *code);
 
+/* The proofs an applicant files after validation, all three before the
+** move to "justificatifs": kind stored in aid_dossier_docs, French label. */
+typedef struct aid_proof_kind {
+  const char *kind;        /* "facture" */
+  const char *label;       /* "Facture acquittée" */
+} aid_proof_kind;
+extern const aid_proof_kind aid_proof_kinds[];
+extern const int aid_nproof_kinds;
+
 /* Who asks for a move. */
 typedef enum aid_actor {
   AID_APPLICANT = 1,       /* a member of the dossier's organisation */
@@ -55,6 +64,7 @@ typedef enum aid_move_result {
   AID_MOVE_REASON,         /* a reason is required */
   AID_MOVE_CLOSED,         /* submission: the programme takes no new request */
   AID_MOVE_BUDGET,         /* validation: the envelope or the points left are too small */
+  AID_MOVE_INCOMPLETE,     /* the applicant still owes requested documents or proofs */
   AID_MOVE_DB,             /* database error: nothing changed */
 } aid_move_result;
 
