@@ -62,9 +62,11 @@ const char *heat_network_svg(req *r, const char *sncu);
 ** SNCU ids; NULL for the public map) those networks are highlighted
 ** ("reseau courant") and the others greyed ("reseau autre"); without it
 ** each is drawn by kind and openness. heat_map_base draws them over g's
-** box: 0, or -1 on a geo error. heat_map_base_json appends them to feats
-** as GeoJSON features (WGS84) with "layer" and "class" properties: 0 or -1. */
-int heat_map_base(req *r, geosvg *g, json_t *mine);
+** box: 0, or -1 on a geo error; nets is the caller's network table if it
+** has one (the map page lists it too), else NULL and it is read here.
+** heat_map_base_json appends them to feats as GeoJSON features (WGS84)
+** with "layer" and "class" properties: 0 or -1. */
+int heat_map_base(req *r, geosvg *g, json_t *mine, json_t *nets);
 int heat_map_base_json(req *r, json_t *feats, json_t *mine);
 /* The area the public map shows: the communes, else the networks and
 ** zones. 1 with box set (Lambert-93), 0 when nothing geographic is

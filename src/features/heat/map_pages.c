@@ -198,8 +198,8 @@ static int style_network(void *arg, const geo_shape *s, const char **zClass, con
   return 1;
 }
 
-int heat_map_base(req *r, geosvg *g, json_t *mine) {
-  style_ctx c = {r, networks_by_sncu(r), mine};
+int heat_map_base(req *r, geosvg *g, json_t *mine, json_t *nets) {
+  style_ctx c = {r, nets ? nets : networks_by_sncu(r), mine};
   static const struct {
     const char *layer;      /* geo layer */
     const char *cls;        /* its group's class */
@@ -234,7 +234,7 @@ int heat_map_territory_box(double box[4]) {
 
 /* The public map's SVG (arena), NULL when there is nothing to draw, or
 ** *err set on a geo or database error. */
-static const char *territory_svg(req *r, const commune_count *cc, int ncc, int *err) {
+static const char *territory_svg(req *r, json_t *nets, const commune_count *cc, int ncc, int *err) {
   double box[4];
   int k = heat_map_territory_box(box);
   *err = k < 0;
@@ -243,7 +243,7 @@ static const char *territory_svg(req *r, const commune_count *cc, int ncc, int *
   geosvg g;
   geosvg_begin(&g, box, MAP_WIDTH, "carte-svg",
                _("Carte des réseaux de chaleur et de froid, des zones prioritaires et des demandes par commune"));
-  if (heat_map_base(r, &g, NULL) != 0) {
+  if (heat_map_base(r, &g, NULL, nets) != 0) {
     geosvg_free(&g);
     *err = 1;
     return NULL;
@@ -288,7 +288,7 @@ void map_page(req *r) {
   int64_t total = 0;
   int ncc = requests_by_commune(r, &cc, &total);
   int err = ncc < 0;
-  const char *svg = err ? NULL : territory_svg(r, cc, ncc, &err);
+  const char *svg = err ? NULL : territory_svg(r, nets, cc, ncc, &err);
   if (err) {
     res_error(r, 500, _("La carte n’a pas pu être dessinée : réessayez dans un instant."));
     return;
@@ -438,7 +438,7 @@ const char *heat_network_svg(req *r, const char *sncu) {
   geosvg_begin(&g, box, NETWORK_MAP_WIDTH, "carte-svg carte-reseau",
                arena_printf(r->a, _("Carte du réseau %s, des autres réseaux et des zones prioritaires alentour"), sncu));
   json_t *mine = json_pack("{s:b}", sncu, 1);
-  int rc = heat_map_base(r, &g, mine);
+  int rc = heat_map_base(r, &g, mine, NULL);
   json_decref(mine);
   if (rc != 0) {
     geosvg_free(&g);

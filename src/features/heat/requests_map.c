@@ -169,7 +169,7 @@ static const char *map_svg(req *r, json_t *mine, const point *p, int n, int *err
   geosvg g;
   geosvg_begin(&g, box, MAP_WIDTH, "carte-svg carte-demandes",
                _("Carte des demandes de raccordement, colorées par statut, sur les tracés des réseaux"));
-  if (heat_map_base(r, &g, mine) != 0) {
+  if (heat_map_base(r, &g, mine, NULL) != 0) {
     geosvg_free(&g);
     *err = 1;
     return NULL;
